@@ -1,0 +1,72 @@
+/**
+ * The file-system calls the writer makes, routed through one small object
+ * so that tests can make any of them fail (as Node's fs streams take
+ * `options.fs`). Every call is synchronous: a write() returns only after
+ * its record is handed to the OS.
+ */
+import * as fs from 'node:fs';
+
+export interface FsOps {
+  openSync(path: string, flags: number, mode?: number): number;
+  closeSync(fd: number): void;
+  writeSync(fd: number, buf: Uint8Array, offset: number, length: number): number;
+  writevSync(fd: number, bufs: Uint8Array[]): number;
+  readSync(fd: number, buf: Uint8Array, offset: number, length: number, position: number): number;
+  fstatSync(fd: number): fs.Stats;
+  statSync(path: string): fs.Stats | undefined;
+  ftruncateSync(fd: number, len: number): void;
+  fdatasyncSync(fd: number): void;
+  fsyncSync(fd: number): void;
+  linkSync(existing: string, newPath: string): void;
+  renameSync(from: string, to: string): void;
+  unlinkSync(path: string): void;
+  mkdirSync(path: string, options: { recursive: true }): void;
+}
+
+export const nodeFs: FsOps = {
+  openSync: (path, flags, mode) => fs.openSync(path, flags, mode),
+  closeSync: (fd) => fs.closeSync(fd),
+  writeSync: (fd, buf, offset, length) => fs.writeSync(fd, buf, offset, length),
+  writevSync: (fd, bufs) => fs.writevSync(fd, bufs),
+  readSync: (fd, buf, offset, length, position) => fs.readSync(fd, buf, offset, length, position),
+  fstatSync: (fd) => fs.fstatSync(fd),
+  statSync: (path) => fs.statSync(path, { throwIfNoEntry: false }),
+  ftruncateSync: (fd, len) => fs.ftruncateSync(fd, len),
+  fdatasyncSync: (fd) => fs.fdatasyncSync(fd),
+  fsyncSync: (fd) => fs.fsyncSync(fd),
+  linkSync: (existing, newPath) => fs.linkSync(existing, newPath),
+  renameSync: (from, to) => fs.renameSync(from, to),
+  unlinkSync: (path) => fs.unlinkSync(path),
+  mkdirSync: (path, options) => {
+    fs.mkdirSync(path, options);
+  },
+};
+
+const { O_APPEND, O_CREAT, O_RDWR, O_TRUNC, O_RDONLY, O_DIRECTORY } = fs.constants;
+
+/** The current file: read (to find a torn tail) and append. */
+export const APPEND_FLAGS = O_RDWR | O_APPEND | O_CREAT;
+/** The empty file a rollover prepares. */
+export const FRESH_FLAGS = O_RDWR | O_APPEND | O_CREAT | O_TRUNC;
+export const DIR_FLAGS = O_RDONLY | (O_DIRECTORY ?? 0);
+
+/** Write all of `buf[offset, offset+length)`, however many calls it takes. */
+export function writeAll(ops: FsOps, fd: number, buf: Uint8Array, offset: number, length: number): void {
+  while (length > 0) {
+    const n = ops.writeSync(fd, buf, offset, length);
+    offset += n;
+    length -= n;
+  }
+}
+
+/** Attach the path to an OS error raised by a call that names none (write, fsync). */
+export function withPath<E>(err: E, path: string): E {
+  if (err instanceof Error) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code && e.path === undefined) {
+      e.path = path;
+      e.message += ` '${path}'`;
+    }
+  }
+  return err;
+}

@@ -1,0 +1,148 @@
+/**
+ * Shared-memory state of one log, and the lock that serializes writes and
+ * rollover across worker threads (the original's RLock).
+ *
+ * Worker threads share no objects, only SharedArrayBuffers (and the
+ * process's descriptors, but Node closes every descriptor a worker opened
+ * when that worker exits, so a descriptor must never outlive or leave the
+ * thread that opened it). Every BinaryLogger, shared or not, keeps the
+ * state of its log here: the current file's size, the next backup number,
+ * a generation that every rollover bumps, and the lock. Each thread appends
+ * through its own O_APPEND descriptor of the current file and reopens it
+ * (under the lock) when the generation moved on, so all threads write into
+ * one file, under one lock, and see one rollover.
+ *
+ * The lock word holds the holder's OS thread id (from /proc/thread-self), so
+ * a waiter that times out can ask the kernel whether the holder still exists
+ * (/proc/self/task/<tid>). A worker terminated inside a write leaves the lock
+ * held by a thread that no longer exists; the next waiter takes the lock
+ * over and repairs what the dead holder left (see BinaryLogger#recover).
+ * Without /proc (not Linux), holders are identified but cannot be checked:
+ * a worker terminated while holding the lock blocks the other writers.
+ */
+import { existsSync, readlinkSync } from 'node:fs';
+import { threadId } from 'node:worker_threads';
+
+// Int32 slots.
+export const LOCK = 0; // 0 when free, else the holder's thread token
+export const WAITERS = 1; // threads sleeping in acquire()
+export const PHASE = 2; // PHASE_* below
+export const CLOSED = 3; // 1 once the owner closed the log
+export const GENERATION = 4; // bumped whenever the current file is a new file
+export const ROLL_FAILING = 5; // 1 while rollover keeps failing (reported once)
+const INT32_SLOTS = 16;
+
+// Float64 slots, after the Int32 ones. Only read or written under the lock.
+export const SIZE = 0; // bytes in the current file, whole records only
+export const SEQ = 1; // seq the next rollover takes
+export const ROLL_RETRY_AT = 2; // Date.now() after which a failed rollover is retried
+const FLOAT64_SLOTS = 4;
+
+/** No rollover in progress. */
+export const PHASE_IDLE = 0;
+/** A rollover is preparing the next current file, or sealing the old one. */
+export const PHASE_ROLLING = 1;
+
+/** How long a waiter sleeps before checking that the holder still lives. */
+const HOLDER_CHECK_MS = 20;
+
+let token = 0;
+let canCheckLiveness = false;
+
+/** This thread's lock token: its OS thread id where /proc tells it. */
+export function threadToken(): number {
+  if (token !== 0) return token;
+  try {
+    // "<pid>/task/<tid>"
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isSafeInteger(tid) && tid > 0 && tid < 0x7fff_ffff) {
+      token = tid;
+      canCheckLiveness = true;
+      return token;
+    }
+  } catch {
+    // no /proc: fall through
+  }
+  // Unique within the process, negative so it never looks like a tid.
+  token = -(threadId + 1);
+  return token;
+}
+
+function holderAlive(holder: number): boolean {
+  if (!canCheckLiveness || holder < 0) return true;
+  return existsSync(`/proc/self/task/${holder}`);
+}
+
+export class SharedState {
+  readonly buffer: SharedArrayBuffer;
+  readonly i32: Int32Array;
+  readonly f64: Float64Array;
+
+  constructor(buffer?: SharedArrayBuffer) {
+    this.buffer = buffer ?? new SharedArrayBuffer(INT32_SLOTS * 4 + FLOAT64_SLOTS * 8);
+    this.i32 = new Int32Array(this.buffer, 0, INT32_SLOTS);
+    this.f64 = new Float64Array(this.buffer, INT32_SLOTS * 4, FLOAT64_SLOTS);
+  }
+
+  static isStateBuffer(value: unknown): value is SharedArrayBuffer {
+    return value instanceof SharedArrayBuffer && value.byteLength === INT32_SLOTS * 4 + FLOAT64_SLOTS * 8;
+  }
+
+  /**
+   * Take the lock. Returns true when it was taken over from a holder that
+   * no longer exists: the caller must then repair the log's state before
+   * using it.
+   */
+  acquire(): boolean {
+    const me = threadToken();
+    if (Atomics.compareExchange(this.i32, LOCK, 0, me) === 0) return false;
+    return this.#acquireSlow(me);
+  }
+
+  #acquireSlow(me: number): boolean {
+    const i32 = this.i32;
+    // Count ourselves before looking at the lock again, so that a release
+    // between our look and our sleep sees us and wakes us.
+    Atomics.add(i32, WAITERS, 1);
+    try {
+      for (;;) {
+        const holder = Atomics.compareExchange(i32, LOCK, 0, me);
+        if (holder === 0) return false;
+        // Our own token on a lock we do not hold: a dead thread's id that
+        // the kernel gave to us. The lock is orphaned.
+        if (holder === me) return true;
+        const woke = Atomics.wait(i32, LOCK, holder, HOLDER_CHECK_MS);
+        if (woke === 'timed-out' && !holderAlive(holder)) {
+          if (Atomics.compareExchange(i32, LOCK, holder, me) === holder) return true;
+        }
+      }
+    } finally {
+      Atomics.sub(i32, WAITERS, 1);
+    }
+  }
+
+  release(): void {
+    Atomics.store(this.i32, LOCK, 0);
+    if (Atomics.load(this.i32, WAITERS) > 0) Atomics.notify(this.i32, LOCK, 1);
+  }
+}
+
+/** Marks a value made by share(). */
+export const HANDLE_TAG = 'binary-logger/handle@1';
+
+/**
+ * What share() returns: plain data that structured clone carries to a
+ * worker (workerData or postMessage), naming the log and its shared state.
+ */
+export interface LoggerHandle {
+  readonly tag: typeof HANDLE_TAG;
+  readonly state: SharedArrayBuffer;
+  readonly path: string;
+  readonly options: Readonly<Record<string, unknown>>;
+}
+
+export function isHandle(value: unknown): value is LoggerHandle {
+  if (typeof value !== 'object' || value === null) return false;
+  const h = value as Partial<LoggerHandle>;
+  return h.tag === HANDLE_TAG && SharedState.isStateBuffer(h.state) && typeof h.path === 'string' && typeof h.options === 'object';
+}

@@ -1,0 +1,759 @@
+/**
+ * BinaryLogger: open a log, cut a torn tail, append records, roll over.
+ *
+ * Every write frames its record into a staging buffer and commits it under
+ * the log's lock (shared.ts). In the default durability the staging buffer
+ * is committed at once, one write(2) per record; the buffered modes commit
+ * it when it fills, on flush() and after `flushInterval` ms. Whatever the
+ * buffering, a commit is split at the record that makes the current file
+ * reach maxFileSize, so every mode leaves byte-identical files.
+ *
+ * Rollover (docs/FORMAT.md, "Rollover and recovery") never overwrites and
+ * never leaves the log unreadable at any crash point:
+ *   1. create the empty next current file under a temporary dot-name;
+ *   2. link(current -> backup): seals the backup, fails if the name exists;
+ *   3. rename(temporary -> current): atomically puts the fresh file in place;
+ *   4. bump the shared generation: every other thread reopens the current
+ *      file by path before its next write.
+ * repair() finishes or undoes a rollover that a crash interrupted.
+ */
+import { EventEmitter } from 'node:events';
+import {
+  ERR_LOGGER_CLOSED,
+  WARN_ROLLOVER_RECOVERED,
+  WARN_TORN_TAIL,
+  invalidArgType,
+  isErrno,
+  loggerClosed,
+  outOfRange,
+  pathInUse,
+  rolloverFailed,
+} from './errors.js';
+import { registerForExit, unregisterForExit, type Flushable } from './exit.js';
+import { HEADER_BYTES, MAX_PAYLOAD_BYTES, readHeader, rolloverPoint, writeHeader } from './format.js';
+import { APPEND_FLAGS, DIR_FLAGS, FRESH_FLAGS, nodeFs, withPath, writeAll, type FsOps } from './fsops.js';
+import { backupPath, listBackups, nextSeq, rolloverTempPath, splitName } from './naming.js';
+import { readLog, type ReadLogOptions } from './reader.js';
+import {
+  CLOSED,
+  GENERATION,
+  HANDLE_TAG,
+  PHASE,
+  PHASE_IDLE,
+  PHASE_ROLLING,
+  ROLL_FAILING,
+  ROLL_RETRY_AT,
+  SEQ,
+  SIZE,
+  SharedState,
+  isHandle,
+  type LoggerHandle,
+} from './shared.js';
+import { checkPayload, oneOf, optionalNonNegativeInteger, positiveInteger, toPath } from './validate.js';
+
+/**
+ * When a write() is safe:
+ * - `'sync'`: handed to the OS before write() returns (survives a crash of
+ *   the process, not a power loss). One write(2) per record.
+ * - `'buffered'`: framed into a staging buffer and written in large chunks:
+ *   when the buffer fills, on flush()/close(), after `flushInterval` ms, and
+ *   when the process exits. A SIGKILL or power loss loses what was not yet
+ *   flushed; a record is safe once flush() returns.
+ * - `'fsync'`: as `'sync'`, plus fdatasync(2) before write() returns, and
+ *   fsync(2) of the directory after a rollover: survives power loss.
+ * - `'buffered-fsync'`: as `'buffered'`, with one fdatasync(2) per flush
+ *   (group commit): a record is on disk once flush() returns.
+ */
+export type Durability = 'sync' | 'buffered' | 'fsync' | 'buffered-fsync';
+export const DURABILITIES: readonly Durability[] = ['sync', 'buffered', 'fsync', 'buffered-fsync'];
+
+export interface BinaryLoggerOptions {
+  /** Roll over once a write leaves the current file at or above this many bytes. Required. */
+  maxFileSize: number;
+  /** When a write is safe; see {@link Durability}. Defaults to `'sync'`. */
+  durability?: Durability;
+  /**
+   * Staging buffer size in bytes for the buffered modes: the most memory
+   * unflushed records take, and the size of each write(2). A record larger
+   * than this is written directly. Defaults to 1 MiB (1048576).
+   */
+  bufferSize?: number;
+  /**
+   * In the buffered modes, the longest a record waits in the staging buffer
+   * before it is written, in ms. 0 flushes only when the buffer fills, on
+   * flush(), close() and exit. Defaults to 100.
+   */
+  flushInterval?: number;
+  /** @internal File-system calls, for tests that make them fail. */
+  fs?: FsOps;
+}
+
+const DEFAULT_BUFFER_SIZE = 1 << 20;
+const DEFAULT_FLUSH_INTERVAL_MS = 100;
+/** Staging in 'sync' mode only needs to hold one ordinary record. */
+const SYNC_STAGING_BYTES = 64 * 1024;
+/** A failed rollover is retried at a write this long after the failure. */
+const ROLLOVER_RETRY_MS = 1000;
+/** Chunk size for scanning the current file for a torn tail. */
+const SCAN_CHUNK_BYTES = 1 << 20;
+const FILE_MODE = 0o666;
+
+/** Loggers open in this thread, by path: a second one is refused. */
+const openPaths = new Map<string, BinaryLogger>();
+
+interface Settings {
+  maxFileSize: number;
+  durability: Durability;
+  bufferSize: number;
+  flushInterval: number;
+}
+
+function parseOptions(arg: unknown): Settings {
+  const options: Record<string, unknown> =
+    typeof arg === 'number' || typeof arg !== 'object' || arg === null ? { maxFileSize: arg } : (arg as Record<string, unknown>);
+  const {
+    maxFileSize,
+    durability = 'sync',
+    bufferSize = DEFAULT_BUFFER_SIZE,
+    flushInterval = DEFAULT_FLUSH_INTERVAL_MS,
+  } = options;
+  const settings: Settings = {
+    maxFileSize: positiveInteger(maxFileSize, 'maxFileSize'),
+    durability: oneOf(durability, 'durability', DURABILITIES, 'sync'),
+    bufferSize: positiveInteger(bufferSize, 'bufferSize'),
+    flushInterval: optionalNonNegativeInteger(flushInterval, 'flushInterval') ?? DEFAULT_FLUSH_INTERVAL_MS,
+  };
+  if (settings.bufferSize < 64) throw outOfRange('bufferSize', '>= 64', settings.bufferSize);
+  if (settings.flushInterval > 0x7fff_ffff) throw outOfRange('flushInterval', '<= 2147483647', settings.flushInterval);
+  return settings;
+}
+
+/**
+ * A log of length-prefixed binary records with size-based rollover into
+ * numbered backups, byte-compatible with the original Python logger.
+ *
+ * @example
+ * ```ts
+ * using logger = new BinaryLogger('./logs/events.bin', { maxFileSize: 1 << 20 });
+ * logger.write('User login: user123');
+ * for (const record of logger.read()) console.log(record);
+ * ```
+ */
+export class BinaryLogger extends EventEmitter implements Flushable, Disposable {
+  /** Absolute path of the current file. */
+  readonly path: string;
+  readonly maxFileSize: number;
+  readonly durability: Durability;
+
+  #fs: FsOps;
+  #state: SharedState;
+  /** This thread's descriptor of the current file, or -1. Never shared. */
+  #fd = -1;
+  /** The shared generation #fd was opened at. */
+  #gen = -1;
+  #owner: boolean;
+  #closed = false;
+  #buffered: boolean;
+  #fsync: boolean;
+  #flushInterval: number;
+  #staging: Buffer;
+  #used = 0;
+  /** Bytes of the staging buffer the commit in progress has written. */
+  #committed = 0;
+  #timer: NodeJS.Timeout | undefined;
+  /** Events to emit once the lock is released (listeners may write). */
+  #pending: Array<[string, unknown]> = [];
+  #onTimer = (): void => this.#flushInBackground();
+
+  /**
+   * Open (or create) the log whose current file is `filePath`.
+   *
+   * @throws TypeError `ERR_INVALID_ARG_TYPE` / RangeError `ERR_OUT_OF_RANGE`
+   *   for bad options; the OS error (EISDIR, EACCES, ...) naming the path if
+   *   the file cannot be opened; `ERR_LOGGER_PATH_IN_USE` if this thread
+   *   already has a logger open on the path.
+   */
+  constructor(filePath: string | URL, maxFileSize: number);
+  constructor(filePath: string | URL, options: BinaryLoggerOptions);
+  constructor(filePath: string | URL, options: number | BinaryLoggerOptions) {
+    super();
+    this.path = toPath(filePath);
+    const settings = parseOptions(options);
+    const fsOps = (typeof options === 'object' && options !== null && options.fs) || nodeFs;
+    this.maxFileSize = settings.maxFileSize;
+    this.durability = settings.durability;
+    this.#fs = fsOps;
+    this.#buffered = settings.durability === 'buffered' || settings.durability === 'buffered-fsync';
+    this.#fsync = settings.durability === 'fsync' || settings.durability === 'buffered-fsync';
+    this.#flushInterval = settings.flushInterval;
+    this.#staging = Buffer.allocUnsafeSlow(this.#buffered ? settings.bufferSize : SYNC_STAGING_BYTES);
+
+    const attachState = (options as { [ATTACH]?: SharedArrayBuffer })[ATTACH];
+    this.#owner = attachState === undefined;
+    this.#state = new SharedState(attachState);
+    if (this.#owner) {
+      if (openPaths.has(this.path)) throw pathInUse(this.path);
+      fsOps.mkdirSync(splitName(this.path).dir, { recursive: true });
+      this.#state.f64[SEQ] = 0;
+      this.#repair();
+      openPaths.set(this.path, this);
+    }
+    if (this.#buffered) registerForExit(this);
+    this.#emitPending();
+  }
+
+  /**
+   * A handle to pass to a worker thread (in workerData or postMessage);
+   * `BinaryLogger.attach(handle)` there gives a logger on the same log.
+   */
+  share(): LoggerHandle {
+    this.#assertOpen();
+    return {
+      tag: HANDLE_TAG,
+      state: this.#state.buffer,
+      path: this.path,
+      options: {
+        maxFileSize: this.maxFileSize,
+        durability: this.durability,
+        bufferSize: this.#buffered ? this.#staging.length : DEFAULT_BUFFER_SIZE,
+        flushInterval: this.#flushInterval,
+      },
+    };
+  }
+
+  /**
+   * A logger on the log that `handle` (from share()) names, writing under
+   * the same lock into the same files. Its close() detaches this thread only.
+   *
+   * @throws TypeError `ERR_INVALID_ARG_TYPE` if `handle` is not from share().
+   */
+  static attach(handle: LoggerHandle): BinaryLogger {
+    if (!isHandle(handle)) throw invalidArgType('handle', 'a handle returned by BinaryLogger#share()', handle);
+    return new BinaryLogger(handle.path, { ...(handle.options as unknown as BinaryLoggerOptions), [ATTACH]: handle.state } as BinaryLoggerOptions);
+  }
+
+  /** True once close() was called on this logger, or the owner closed the log. */
+  get closed(): boolean {
+    return this.#closed || Atomics.load(this.#state.i32, CLOSED) === 1;
+  }
+
+  /** Bytes framed by this logger and not yet handed to the OS (buffered modes). */
+  get pendingBytes(): number {
+    return this.#buffered ? this.#used : 0;
+  }
+
+  /**
+   * Append one record. In `'sync'` and `'fsync'` durability it is in the
+   * file when write() returns; in the buffered modes, once flush() returns.
+   *
+   * @throws TypeError `ERR_INVALID_ARG_TYPE` for a payload that is neither
+   *   a string nor a Uint8Array; TypeError `ERR_INVALID_ARG_VALUE` for a
+   *   string with a lone surrogate; RangeError `ERR_OUT_OF_RANGE` for a
+   *   payload over 4,294,967,295 bytes; Error `ERR_LOGGER_CLOSED` after
+   *   close(); the OS error (ENOSPC, ...) if the file cannot be written, in
+   *   which case no byte of the record is left in the file.
+   */
+  write(payload: string | Uint8Array): void {
+    if (this.#closed) throw loggerClosed(this.path);
+    checkPayload(payload);
+    let staging = this.#staging;
+    let at = this.#used + HEADER_BYTES;
+    let n: number;
+    if (typeof payload === 'string') {
+      if (payload.length * 3 > staging.length - at) {
+        const bytes = Buffer.byteLength(payload);
+        if (bytes > staging.length - at) {
+          if (this.#used > 0) this.#commitStaging();
+          if (bytes > staging.length - HEADER_BYTES) return this.#writeLarge(Buffer.from(payload));
+          at = HEADER_BYTES;
+        }
+      }
+      n = staging.write(payload, at);
+    } else {
+      n = payload.byteLength;
+      if (n > staging.length - at) {
+        if (n > MAX_PAYLOAD_BYTES) throw outOfRange('payload.byteLength', `<= ${MAX_PAYLOAD_BYTES}`, n);
+        if (this.#used > 0) this.#commitStaging();
+        if (n > staging.length - HEADER_BYTES) return this.#writeLarge(payload);
+        at = HEADER_BYTES;
+      }
+      staging.set(payload, at);
+    }
+    writeHeader(staging, at - HEADER_BYTES, n);
+    const wasEmpty = this.#used === 0;
+    this.#used = at + n;
+    if (!this.#buffered) return this.#commitStaging();
+    if (wasEmpty && this.#flushInterval > 0) this.#armTimer();
+  }
+
+  /**
+   * Hand every record this logger has buffered to the OS (and to the disk in
+   * `'buffered-fsync'`). When flush() returns, every record written before
+   * it is safe. A no-op in `'sync'` and `'fsync'`.
+   *
+   * @throws Error `ERR_LOGGER_CLOSED` after close(); the OS error if the
+   *   records cannot be written (they stay buffered, and a later flush()
+   *   tries again).
+   */
+  flush(): void {
+    if (this.closed) throw loggerClosed(this.path);
+    if (this.#used > 0) this.#commitStaging();
+  }
+
+  /**
+   * Flush, then close. Closing the logger that opened the log closes it for
+   * every thread; closing an attached logger detaches this thread only.
+   * A second close() does nothing.
+   */
+  close(): void {
+    if (this.#closed) return;
+    let failure: unknown;
+    try {
+      if (this.#used > 0 && Atomics.load(this.#state.i32, CLOSED) === 0) this.#commitStaging();
+    } catch (err) {
+      failure = err;
+    }
+    this.#closed = true;
+    this.#used = 0;
+    this.#clearTimer();
+    if (this.#buffered) unregisterForExit(this);
+    if (this.#owner) {
+      openPaths.delete(this.path);
+      const st = this.#state;
+      this.#lock(true);
+      try {
+        Atomics.store(st.i32, CLOSED, 1);
+      } finally {
+        st.release();
+      }
+    }
+    this.#closeFd();
+    this.#emitPending();
+    if (failure !== undefined) throw failure;
+  }
+
+  /** Close at the end of a `using` block. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /**
+   * Every record of the log at `filePath` (default: this logger's), oldest
+   * first: backups in numeric order of seq, then the current file. Flushes
+   * this logger first, so it sees its own writes.
+   *
+   * @throws CorruptLogError `ERR_LOG_CORRUPT` (after yielding the records
+   *   before it) where a backup holds a partial record.
+   */
+  read(filePath?: string | URL): IterableIterator<string>;
+  read(filePath: string | URL | undefined, options: ReadLogOptions & { encoding: 'buffer' }): IterableIterator<Buffer>;
+  read(filePath?: string | URL, options?: ReadLogOptions): IterableIterator<string | Buffer> {
+    const path = filePath === undefined ? this.path : toPath(filePath);
+    if (path === this.path && !this.closed && this.#used > 0) this.#commitStaging();
+    return readLog(path, options as ReadLogOptions & { encoding: 'buffer' });
+  }
+
+  /** @internal Used by the exit hooks: flush, never throw. */
+  flushOnExit(): void {
+    try {
+      if (!this.closed && this.#used > 0) this.#commitStaging();
+    } catch {
+      // The process is ending; there is nobody left to tell.
+    }
+  }
+
+  // ---------------------------------------------------------------- commit
+
+  #assertOpen(): void {
+    if (this.closed) throw loggerClosed(this.path);
+  }
+
+  /**
+   * Take the log's lock, repairing first if the last holder died. Throws
+   * ERR_LOGGER_CLOSED (lock released) if the owner closed the log.
+   * Callers release with `this.#state.release()` in a finally.
+   */
+  #lock(evenIfClosed = false): void {
+    const st = this.#state;
+    const orphaned = st.acquire();
+    try {
+      if (Atomics.load(st.i32, CLOSED) === 1) {
+        if (evenIfClosed) return;
+        this.#closed = true;
+        this.#closeFd();
+        throw loggerClosed(this.path);
+      }
+      if (orphaned) this.#repair();
+      else if (this.#gen !== st.i32[GENERATION]) this.#reopen();
+    } catch (err) {
+      st.release();
+      throw err;
+    }
+  }
+
+  /** Write the staging buffer's records; on failure keep the unwritten ones staged. */
+  #commitStaging(): void {
+    const end = this.#used;
+    this.#committed = 0;
+    try {
+      this.#lock();
+      try {
+        this.#commitRecords(this.#staging, end);
+      } finally {
+        this.#state.release();
+      }
+    } catch (err) {
+      this.#keepUnwritten(this.#committed, end);
+      this.#emitPending();
+      if (!this.#buffered || (isErrno(err, ERR_LOGGER_CLOSED) && this.closed)) this.#used = 0;
+      throw err;
+    }
+    this.#used = 0;
+    this.#clearTimer();
+    this.#emitPending();
+  }
+
+  #keepUnwritten(done: number, end: number): void {
+    if (done > 0) this.#staging.copyWithin(0, done, end);
+    this.#used = end - done;
+  }
+
+  /**
+   * Under the lock: append the records in `buf[0, end)`, splitting at each
+   * record that makes the current file reach maxFileSize and rolling over
+   * there. Returns the bytes written, always a record boundary; if a write
+   * fails, cuts the partial record off and throws with `done` set to the
+   * bytes written before it.
+   */
+  #commitRecords(buf: Uint8Array, end: number): number {
+    const st = this.#state;
+    let pos = 0;
+    while (pos < end) {
+      this.#committed = pos;
+      const base = st.f64[SIZE]!;
+      let stop = end;
+      if (!this.#rolloverPaused()) {
+        const cut = rolloverPoint(buf, pos, end, base, this.maxFileSize);
+        if (cut >= 0) stop = cut;
+      }
+      const fd = this.#fd;
+      try {
+        writeAll(this.#fs, fd, buf, pos, stop - pos);
+        if (this.#fsync) this.#fs.fdatasyncSync(fd);
+      } catch (err) {
+        this.#cutTo(fd, base, err);
+        throw withPath(err, this.path);
+      }
+      st.f64[SIZE] = base + (stop - pos);
+      pos = stop;
+      if (st.f64[SIZE]! >= this.maxFileSize) this.#rollover();
+    }
+    return pos;
+  }
+
+  /** Write one record too large for the staging buffer. */
+  #writeLarge(payload: Uint8Array): void {
+    if (payload.byteLength > MAX_PAYLOAD_BYTES) {
+      throw outOfRange('payload.byteLength', `<= ${MAX_PAYLOAD_BYTES}`, payload.byteLength);
+    }
+    const header = Buffer.allocUnsafe(HEADER_BYTES);
+    writeHeader(header, 0, payload.byteLength);
+    this.#lock();
+    try {
+      {
+        const st = this.#state;
+        const fd = this.#fd;
+        const base = st.f64[SIZE]!;
+        const total = HEADER_BYTES + payload.byteLength;
+        try {
+          let done = this.#fs.writevSync(fd, [header, payload]);
+          if (done < HEADER_BYTES) {
+            writeAll(this.#fs, fd, header, done, HEADER_BYTES - done);
+            done = HEADER_BYTES;
+          }
+          writeAll(this.#fs, fd, payload, done - HEADER_BYTES, total - done);
+          if (this.#fsync) this.#fs.fdatasyncSync(fd);
+        } catch (err) {
+          this.#cutTo(fd, base, err);
+          throw withPath(err, this.path);
+        }
+        st.f64[SIZE] = base + total;
+        if (st.f64[SIZE]! >= this.maxFileSize) this.#rollover();
+      }
+    } finally {
+      this.#state.release();
+      this.#emitPending();
+    }
+  }
+
+  /**
+   * A write failed part-way: cut the file back to its last whole record so
+   * no partial record is left behind. If even that fails, the log cannot
+   * take more records safely: close it for every thread.
+   */
+  #cutTo(fd: number, size: number, cause: unknown): void {
+    try {
+      this.#fs.ftruncateSync(fd, size);
+    } catch {
+      Atomics.store(this.#state.i32, CLOSED, 1);
+      this.#closeFd();
+      this.#queue('error', withPath(cause, this.path));
+    }
+  }
+
+  // -------------------------------------------------------------- rollover
+
+  /** True while a failed rollover waits for its retry time. */
+  #rolloverPaused(): boolean {
+    const st = this.#state;
+    return st.i32[ROLL_FAILING] === 1 && Date.now() < st.f64[ROLL_RETRY_AT]!;
+  }
+
+  /** Under the lock: seal the current file as the next backup. */
+  #rollover(): void {
+    if (this.#rolloverPaused()) return;
+    const st = this.#state;
+    const fs = this.#fs;
+    const seq = st.f64[SEQ]!;
+    const backup = backupPath(this.path, seq);
+    const temp = rolloverTempPath(this.path);
+    st.i32[PHASE] = PHASE_ROLLING;
+    let fresh = -1;
+    let sealed = false;
+    try {
+      fresh = fs.openSync(temp, FRESH_FLAGS, FILE_MODE);
+      sealed = this.#seal(backup);
+      fs.renameSync(temp, this.path);
+    } catch (err) {
+      // Undo: the current file stays current, nothing is lost or replaced.
+      if (sealed) tryUnlink(fs, backup);
+      if (fresh >= 0) {
+        tryClose(fs, fresh);
+        tryUnlink(fs, temp);
+      }
+      st.i32[PHASE] = PHASE_IDLE;
+      this.#rolloverFailed(backup, err);
+      return;
+    }
+    if (this.#fsync) this.#syncDir();
+    this.#useFd(fresh, 0);
+    st.f64[SEQ] = seq + 1;
+    st.i32[PHASE] = PHASE_IDLE;
+    if (st.i32[ROLL_FAILING] === 1) st.i32[ROLL_FAILING] = 0;
+    this.#queue('rotate', backup);
+  }
+
+  /**
+   * Give the current file its backup name without ever replacing a file:
+   * link(2) fails with EEXIST where rename(2) would overwrite. Returns true
+   * if the current file is now also the backup (a hard link to undo on
+   * failure); on file systems without hard links, renames it instead.
+   */
+  #seal(backup: string): boolean {
+    try {
+      this.#fs.linkSync(this.path, backup);
+      return true;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw err;
+    }
+    if (this.#fs.statSync(backup)) {
+      throw Object.assign(new Error(`EEXIST: file already exists, rename '${this.path}' -> '${backup}'`), {
+        code: 'EEXIST',
+        syscall: 'rename',
+        path: this.path,
+        dest: backup,
+      });
+    }
+    this.#fs.renameSync(this.path, backup);
+    return false;
+  }
+
+  /**
+   * Under the lock: make `fd` this thread's descriptor of a current file
+   * that is new to every thread (`size` bytes), and bump the generation so
+   * the others reopen it.
+   */
+  #useFd(fd: number, size: number): void {
+    const st = this.#state;
+    this.#closeFd();
+    this.#fd = fd;
+    st.f64[SIZE] = size;
+    this.#gen = st.i32[GENERATION] = (st.i32[GENERATION]! + 1) | 0;
+  }
+
+  /** Under the lock: reopen the current file that another thread made. */
+  #reopen(): void {
+    this.#closeFd();
+    this.#fd = this.#fs.openSync(this.path, APPEND_FLAGS, FILE_MODE);
+    this.#gen = this.#state.i32[GENERATION]!;
+  }
+
+  #closeFd(): void {
+    if (this.#fd >= 0) tryClose(this.#fs, this.#fd);
+    this.#fd = -1;
+    this.#gen = -1;
+  }
+
+  #rolloverFailed(backup: string, cause: unknown): void {
+    const st = this.#state;
+    st.f64[ROLL_RETRY_AT] = Date.now() + ROLLOVER_RETRY_MS;
+    if (st.i32[ROLL_FAILING] === 1) return; // reported already: once, not per record
+    st.i32[ROLL_FAILING] = 1;
+    this.#queue('error', rolloverFailed(this.path, backup, cause));
+  }
+
+  #syncDir(): void {
+    const dir = splitName(this.path).dir;
+    let fd = -1;
+    try {
+      fd = this.#fs.openSync(dir, DIR_FLAGS);
+      this.#fs.fsyncSync(fd);
+    } catch (err) {
+      // Some file systems refuse fsync on a directory; the rename is done.
+      if (!isErrno(err, 'EINVAL') && !isErrno(err, 'EISDIR')) this.#queue('error', withPath(err, dir));
+    } finally {
+      if (fd >= 0) tryClose(this.#fs, fd);
+    }
+  }
+
+  // ---------------------------------------------------------------- repair
+
+  /**
+   * Bring the shared state and the files into agreement, from the files
+   * themselves. Runs when the owner opens the log, and when a thread takes
+   * the lock over from a holder that died. Finishes or undoes a rollover a
+   * crash interrupted, cuts a torn tail off the current file, and rolls
+   * over a current file already at maxFileSize.
+   */
+  #repair(): void {
+    const st = this.#state;
+    const fs = this.#fs;
+    const path = this.path;
+    const temp = rolloverTempPath(path);
+
+    const interrupted = st.i32[PHASE] === PHASE_ROLLING || fs.statSync(temp) !== undefined;
+    tryUnlink(fs, temp);
+    st.i32[PHASE] = PHASE_IDLE;
+
+    const backups = listBackups(path);
+    const last = backups[backups.length - 1];
+    st.f64[SEQ] = Math.max(st.f64[SEQ]!, nextSeq(backups));
+    const current = fs.statSync(path);
+    // Sealed by link but not replaced: the backup holds the records.
+    if (current && last && !last.gzip) {
+      const sealed = fs.statSync(last.path);
+      if (sealed && sealed.ino === current.ino && sealed.dev === current.dev) fs.unlinkSync(path);
+    }
+    if (interrupted) {
+      process.emitWarning(`Finished an interrupted rollover of "${path}"`, { code: WARN_ROLLOVER_RECOVERED });
+    }
+
+    // Every thread reopens the current file after a repair.
+    const fd = fs.openSync(path, APPEND_FLAGS, FILE_MODE);
+    const size = fs.fstatSync(fd).size;
+    const whole = wholeRecordsEnd(fs, fd, size);
+    if (whole < size) {
+      fs.ftruncateSync(fd, whole);
+      process.emitWarning(`Cut a torn tail of ${size - whole} bytes off "${path}" at byte ${whole}`, {
+        code: WARN_TORN_TAIL,
+        detail: 'The process that wrote the log died while writing its last record; that record was never acknowledged.',
+      });
+    }
+    this.#useFd(fd, whole);
+    if (whole > 0 && whole >= this.maxFileSize) this.#rollover();
+  }
+
+  // ---------------------------------------------------------------- events
+
+  #queue(event: string, value: unknown): void {
+    this.#pending.push([event, value]);
+  }
+
+  /** Emit queued events outside the lock. An 'error' with no listener is a warning. */
+  #emitPending(): void {
+    while (this.#pending.length > 0) {
+      const [event, value] = this.#pending.shift()!;
+      if (event === 'error' && this.listenerCount('error') === 0) {
+        const err = value as Error & { code?: string };
+        process.emitWarning(err.message, { code: err.code ?? 'BINLOG_ERROR' });
+      } else {
+        this.emit(event, value);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- timers
+
+  #armTimer(): void {
+    if (this.#timer) return;
+    this.#timer = setTimeout(this.#onTimer, this.#flushInterval);
+    this.#timer.unref();
+  }
+
+  #clearTimer(): void {
+    if (this.#timer) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+  }
+
+  #flushInBackground(): void {
+    this.#timer = undefined;
+    if (this.#closed || this.#used === 0) return;
+    try {
+      this.#commitStaging();
+    } catch (err) {
+      if (this.closed) return;
+      if (this.listenerCount('error') > 0) this.emit('error', err);
+      else process.emitWarning((err as Error).message, { code: (err as { code?: string }).code ?? 'BINLOG_ERROR' });
+      if (this.#used > 0) this.#armTimer();
+    }
+  }
+}
+
+/** Marks the options of an attached logger; not part of the public API. */
+const ATTACH = Symbol('binary-logger.attach');
+
+/** End offset of the last whole record in the file open at `fd`. */
+function wholeRecordsEnd(fs: FsOps, fd: number, size: number): number {
+  const chunk = Buffer.allocUnsafe(Math.min(Math.max(size, HEADER_BYTES), SCAN_CHUNK_BYTES));
+  let pos = 0; // start of the next record in the file
+  while (size - pos >= HEADER_BYTES) {
+    const got = fs.readSync(fd, chunk, 0, Math.min(chunk.length, size - pos), pos);
+    if (got < HEADER_BYTES) break; // the file shrank under us
+    let at = 0;
+    for (;;) {
+      if (got - at < HEADER_BYTES) break;
+      const next = at + HEADER_BYTES + readHeader(chunk, at);
+      if (next > got) {
+        // A record running past this chunk: skip it by its length if the
+        // file holds it, so a record larger than the chunk costs no memory.
+        if (at === 0) {
+          if (pos + next > size) return pos;
+          at = next;
+        }
+        break;
+      }
+      at = next;
+    }
+    pos += at;
+  }
+  return pos;
+}
+
+function tryClose(fs: FsOps, fd: number): void {
+  try {
+    fs.closeSync(fd);
+  } catch {
+    // EBADF: already closed
+  }
+}
+
+function tryUnlink(fs: FsOps, path: string): void {
+  try {
+    fs.unlinkSync(path);
+  } catch {
+    // ENOENT: already gone
+  }
+}

@@ -1,0 +1,65 @@
+/** Shared test helpers: a temp dir per test, byte surgery, file listings. */
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
+
+/** A fresh temp dir, removed when the test ends. */
+export function tempDir(t: TestContext | { after(fn: () => void): void }): string {
+  const dir = mkdtempSync(join(tmpdir(), 'binlog-test-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Names and sizes of the files in `dir`, sorted by name. */
+export function listFiles(dir: string): Array<{ name: string; size: number }> {
+  return readdirSync(dir)
+    .sort()
+    .map((name) => ({ name, size: statSync(join(dir, name)).size }));
+}
+
+/** Cut `bytes` off the end of a file. */
+export function truncateBy(path: string, bytes: number): void {
+  truncateSync(path, statSync(path).size - bytes);
+}
+
+/** Overwrite one byte of a file. */
+export function setByte(path: string, offset: number, value: number): void {
+  const buf = readFileSync(path);
+  buf[offset] = value;
+  writeFileSync(path, buf);
+}
+
+/** Frame payloads the way the format says, for building files by hand. */
+export function frame(...payloads: Array<string | Uint8Array>): Buffer {
+  const parts: Buffer[] = [];
+  for (const p of payloads) {
+    const body = typeof p === 'string' ? Buffer.from(p, 'utf8') : Buffer.from(p);
+    const head = Buffer.alloc(4);
+    head.writeUInt32BE(body.length);
+    parts.push(head, body);
+  }
+  return Buffer.concat(parts);
+}
+
+/**
+ * What the rollover rule predicts for `payloads` written with `maxFileSize`:
+ * the contents of each backup in order, then of the current file.
+ */
+export function predictFiles(payloads: Array<string | Uint8Array>, maxFileSize: number): Buffer[] {
+  const files: Buffer[][] = [[]];
+  let size = 0;
+  for (const p of payloads) {
+    const rec = frame(p);
+    files[files.length - 1]!.push(rec);
+    size += rec.length;
+    if (size >= maxFileSize) {
+      files.push([]);
+      size = 0;
+    }
+  }
+  return files.map((parts) => Buffer.concat(parts));
+}
+
+/** Path to the built package entry point, for tests that need dist/. */
+export const REPO_ROOT = new URL('../../', import.meta.url).pathname;
