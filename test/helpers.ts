@@ -61,5 +61,5 @@ export function predictFiles(payloads: Array<string | Uint8Array>, maxFileSize: 
   return files.map((parts) => Buffer.concat(parts));
 }
 
-/** Path to the built package entry point, for tests that need dist/. */
-export const REPO_ROOT = new URL('../../', import.meta.url).pathname;
+/** Tests run from the repository root (npm test does). */
+export const REPO_ROOT = process.cwd();
