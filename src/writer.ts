@@ -226,10 +226,18 @@ export class BinaryLogger extends EventEmitter implements Flushable, Disposable 
    * the same lock into the same files. Its close() detaches this thread only.
    *
    * @throws TypeError `ERR_INVALID_ARG_TYPE` if `handle` is not from share().
+   * @example
+   * ```ts
+   * // main thread
+   * new Worker('./worker.js', { workerData: { log: logger.share() } });
+   * // worker.js
+   * const logger = BinaryLogger.attach(workerData.log);
+   * ```
    */
-  static attach(handle: LoggerHandle): BinaryLogger {
+  static attach(handle: LoggerHandle, internal?: { fs?: FsOps }): BinaryLogger {
     if (!isHandle(handle)) throw invalidArgType('handle', 'a handle returned by BinaryLogger#share()', handle);
-    return new BinaryLogger(handle.path, { ...(handle.options as unknown as BinaryLoggerOptions), [ATTACH]: handle.state } as BinaryLoggerOptions);
+    const options = { ...handle.options, fs: internal?.fs, [ATTACH]: handle.state };
+    return new BinaryLogger(handle.path, options as unknown as BinaryLoggerOptions);
   }
 
   /** True once close() was called on this logger, or the owner closed the log. */
