@@ -43,6 +43,9 @@ export const PHASE_IDLE = 0;
 /** A rollover is preparing the next current file, or sealing the old one. */
 export const PHASE_ROLLING = 1;
 
+/** Looks at a held lock before sleeping on it. */
+const SPIN_LIMIT = 1000;
+
 /** How long a waiter sleeps before checking that the holder still lives. */
 const HOLDER_CHECK_MS = 20;
 
@@ -95,7 +98,13 @@ export class SharedState {
    */
   acquire(): boolean {
     const me = threadToken();
-    if (Atomics.compareExchange(this.i32, LOCK, 0, me) === 0) return false;
+    const i32 = this.i32;
+    if (Atomics.compareExchange(i32, LOCK, 0, me) === 0) return false;
+    // The holder is usually inside one write(2), a microsecond or two: spin
+    // a little before paying for a sleep and a wake-up.
+    for (let spin = 0; spin < SPIN_LIMIT; spin++) {
+      if (Atomics.load(i32, LOCK) === 0 && Atomics.compareExchange(i32, LOCK, 0, me) === 0) return false;
+    }
     return this.#acquireSlow(me);
   }
 

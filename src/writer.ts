@@ -276,7 +276,7 @@ export class BinaryLogger extends EventEmitter implements Flushable, Disposable 
           at = HEADER_BYTES;
         }
       }
-      n = staging.write(payload, at);
+      n = utf8Write(staging, payload, at);
     } else {
       n = payload.byteLength;
       if (n > staging.length - at) {
@@ -719,6 +719,16 @@ export class BinaryLogger extends EventEmitter implements Flushable, Disposable 
     }
   }
 }
+
+/**
+ * Encode `s` into `buf` at `offset`; the caller made sure it fits. Node's
+ * Buffer#utf8Write skips the argument juggling of Buffer#write (about 30 ns
+ * a record on the hot path); fall back to write() where it is missing.
+ */
+const utf8Write: (buf: Buffer, s: string, offset: number) => number =
+  typeof (Buffer.prototype as { utf8Write?: unknown }).utf8Write === 'function'
+    ? (buf, s, offset) => (buf as unknown as { utf8Write(s: string, offset: number): number }).utf8Write(s, offset)
+    : (buf, s, offset) => buf.write(s, offset);
 
 /** Marks the options of an attached logger; not part of the public API. */
 const ATTACH = Symbol('binary-logger.attach');

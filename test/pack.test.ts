@@ -1,0 +1,283 @@
+/**
+ * Issue 2, item 1: `npm pack` gives a tarball that installs and imports in a
+ * fresh project.
+ *
+ * The tarball is installed with --offline and an empty npm cache, which
+ * proves it needs nothing from the network: the package has no runtime
+ * dependencies. Everything runs in one temp dir, removed at the end.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+/** This file runs as build/test/pack.test.js; the package is two levels up. */
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const IS_WINDOWS = process.platform === 'win32';
+const STEP_TIMEOUT_MS = 60_000;
+
+/** The original's demo messages, in the order the demo writes them. */
+const DEMO_MESSAGES = [
+  'User login: user123',
+  'Action performed: file_upload',
+  'Data processed: 1024 bytes',
+  'User logout: user123',
+];
+
+interface PackedFile {
+  path: string;
+  size: number;
+  mode: number;
+}
+
+interface PackResult {
+  filename: string;
+  files: PackedFile[];
+}
+
+let work = '';
+let project = '';
+let env: NodeJS.ProcessEnv = {};
+let packed: PackResult;
+
+/**
+ * The environment of a user's shell, not of the `npm test` that runs us:
+ * npm passes its own config down as npm_* variables (npm_config_local_prefix
+ * among them), and node --test marks its children with NODE_TEST_CONTEXT.
+ */
+function cleanEnv(cache: string): NodeJS.ProcessEnv {
+  const clean: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (/^npm_/i.test(key) || key === 'NODE_TEST_CONTEXT' || key === 'NODE_OPTIONS') continue;
+    clean[key] = value;
+  }
+  clean.npm_config_cache = cache;
+  clean.npm_config_update_notifier = 'false';
+  clean.npm_config_fund = 'false';
+  clean.npm_config_audit = 'false';
+  return clean;
+}
+
+function run(command: string, args: string[], cwd: string): SpawnSyncReturns<string> {
+  const result = spawnSync(command, args, {
+    cwd,
+    env,
+    encoding: 'utf8',
+    timeout: STEP_TIMEOUT_MS,
+    // npm, npx and bin links are .cmd scripts on Windows, which only a shell runs.
+    shell: IS_WINDOWS && command !== process.execPath,
+  });
+  if (result.error) throw result.error;
+  return result;
+}
+
+/** Run and require exit status 0, showing the output if not. */
+function runOk(command: string, args: string[], cwd: string): string {
+  const result = run(command, args, cwd);
+  assert.equal(
+    result.status,
+    0,
+    `${command} ${args.join(' ')} exited with ${result.status} (signal ${result.signal})\n` +
+      `stdout:\n${result.stdout}\nstderr:\n${result.stderr}`,
+  );
+  return result.stdout;
+}
+
+describe('the npm package', { timeout: 4 * STEP_TIMEOUT_MS }, () => {
+  before(() => {
+    work = mkdtempSync(join(tmpdir(), 'binlog-pack-'));
+    env = cleanEnv(join(work, 'npm-cache'));
+
+    // npm test builds first (pretest); run alone, this file may find no dist.
+    const built = ['index.js', 'index.d.ts', 'cli.js'].every((name) => existsSync(join(ROOT, 'dist', name)));
+    if (!built) runOk('npm', ['run', 'build'], ROOT);
+
+    // --ignore-scripts: dist is built already, and a prepack rebuild would
+    // rewrite dist while other test files may be running it.
+    const dest = join(work, 'pack');
+    mkdirSync(dest);
+    const out = runOk('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dest], ROOT);
+    const results = JSON.parse(out) as PackResult[];
+    assert.equal(results.length, 1, `npm pack made ${results.length} tarballs`);
+    packed = results[0]!;
+    const tarball = join(dest, packed.filename);
+    assert.ok(existsSync(tarball), `npm pack reported ${packed.filename} but it is not in ${dest}`);
+
+    project = join(work, 'consumer');
+    mkdirSync(project);
+    writeFileSync(
+      join(project, 'package.json'),
+      `${JSON.stringify({ name: 'binlog-consumer', version: '1.0.0', private: true, type: 'module' }, null, 2)}\n`,
+    );
+    runOk('npm', ['install', tarball, '--offline', '--no-audit', '--no-fund', '--no-package-lock'], project);
+  });
+
+  after(() => {
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  test('the tarball holds the built library with its type declarations', () => {
+    const paths = packed.files.map((f) => f.path);
+    for (const required of ['package.json', 'dist/index.js', 'dist/index.d.ts', 'dist/cli.js']) {
+      assert.ok(paths.includes(required), `${required} is missing from the tarball: ${paths.join(', ')}`);
+    }
+    assert.ok(existsSync(join(project, 'node_modules', 'binary-logger', 'dist', 'index.d.ts')));
+  });
+
+  test('the tarball holds no test, src, bench or build files', () => {
+    const stray = packed.files
+      .map((f) => f.path)
+      .filter((p) => /^(test|src|bench|build|scripts|logs|node_modules|\.ci)\//.test(p) || p.endsWith('.tgz'));
+    assert.deepEqual(stray, []);
+    const outsideDist = packed.files
+      .map((f) => f.path)
+      .filter((p) => !p.startsWith('dist/') && !p.startsWith('docs/'))
+      .filter((p) => !/^(package\.json|README(\.md)?|LICEN[CS]E(\.md|\.txt)?)$/i.test(p));
+    assert.deepEqual(outsideDist, [], 'only dist/, docs/, package.json, README and LICENSE belong in the tarball');
+  });
+
+  test('the installed package.json is ESM with types first in exports, a binlog bin and no runtime dependencies', () => {
+    const pkg = JSON.parse(readFileSync(join(project, 'node_modules', 'binary-logger', 'package.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    assert.equal(pkg.name, 'binary-logger');
+    assert.equal(pkg.type, 'module');
+    assert.deepEqual(pkg.engines, { node: '>=20' });
+    const exportsMap = pkg.exports as Record<string, Record<string, string>>;
+    assert.equal(Object.keys(exportsMap['.']!)[0], 'types', 'TypeScript needs the types condition first');
+    assert.equal(exportsMap['.']!.types, './dist/index.d.ts');
+    const bin = pkg.bin as Record<string, string>;
+    assert.equal(bin.binlog?.replace(/^\.\//, ''), 'dist/cli.js');
+    for (const field of ['dependencies', 'peerDependencies', 'optionalDependencies', 'bundleDependencies']) {
+      const deps = (pkg[field] ?? {}) as Record<string, string>;
+      assert.deepEqual(Object.keys(deps), [], `${field} must be empty: the package has no runtime dependencies`);
+    }
+    const cli = readFileSync(join(project, 'node_modules', 'binary-logger', 'dist', 'cli.js'), 'utf8');
+    assert.ok(cli.startsWith('#!/usr/bin/env node\n'), 'dist/cli.js starts with a node shebang');
+  });
+
+  test('an ESM consumer imports BinaryLogger, readLog and CorruptLogError, writes and reads records', () => {
+    const script = join(project, 'consumer.mjs');
+    writeFileSync(
+      script,
+      `import { BinaryLogger, readLog, CorruptLogError } from 'binary-logger';
+import { join } from 'node:path';
+
+const path = join(process.cwd(), 'logs', 'consumer.bin');
+const logger = new BinaryLogger(path, 1000);
+logger.write('hello from the tarball');
+logger.write(new Uint8Array([0, 1, 255]));
+logger.close();
+
+const corrupt = new CorruptLogError('x.bin', 4, 'a test');
+let deepImport;
+try {
+  await import('binary-logger/dist/writer.js');
+  deepImport = 'imported';
+} catch (err) {
+  deepImport = err.code;
+}
+console.log(JSON.stringify({
+  resolved: import.meta.resolve('binary-logger'),
+  closed: logger.closed,
+  first: [...readLog(path)][0],
+  raw: [...readLog(path, { encoding: 'buffer' })].map((bytes) => [...bytes]),
+  corrupt: {
+    isError: corrupt instanceof Error,
+    name: corrupt.name,
+    code: corrupt.code,
+    path: corrupt.path,
+    offset: corrupt.offset,
+  },
+  deepImport,
+}));
+`,
+    );
+    const out = JSON.parse(runOk(process.execPath, [script], project)) as Record<string, unknown>;
+    const installed = pathToFileURL(join(project, 'node_modules', 'binary-logger')).href;
+    assert.ok(
+      String(out.resolved).startsWith(`${installed}/`),
+      `'binary-logger' must resolve to the installed tarball, not the repository: ${String(out.resolved)}`,
+    );
+    assert.equal(out.closed, true);
+    assert.equal(out.first, 'hello from the tarball');
+    assert.deepEqual(out.raw, [[...Buffer.from('hello from the tarball')], [0, 1, 255]]);
+    assert.deepEqual(out.corrupt, { isError: true, name: 'CorruptLogError', code: 'ERR_LOG_CORRUPT', path: 'x.bin', offset: 4 });
+    assert.equal(out.deepImport, 'ERR_PACKAGE_PATH_NOT_EXPORTED', 'only the exports map is public');
+  });
+
+  test('a TypeScript consumer type-checks against the declarations, using included', (t) => {
+    const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+    if (!existsSync(tsc)) return t.skip('typescript (a dev dependency) is not installed');
+    writeFileSync(
+      join(project, 'consumer.ts'),
+      `import { BinaryLogger, CorruptLogError, readLog, type BinaryLoggerOptions } from 'binary-logger';
+
+const options: BinaryLoggerOptions = { maxFileSize: 1 << 20, durability: 'buffered', flushInterval: 50 };
+{
+  using logger = new BinaryLogger('./logs/typed.bin', options);
+  logger.write('typed');
+  logger.write(new Uint8Array([1, 2, 3]));
+  logger.flush();
+  const closed: boolean = logger.closed;
+  void closed;
+}
+using small = new BinaryLogger(new URL('file:///tmp/typed-small.bin'), 100);
+const records: string[] = [...readLog('./logs/typed.bin')];
+const raw: Uint8Array[] = [...readLog('./logs/typed.bin', { encoding: 'buffer' })];
+const own: string[] = [...small.read()];
+const err = new CorruptLogError('x.bin', 4, 'a test');
+const where: [string, number, string] = [err.path, err.offset, err.code];
+void [records, raw, own, where];
+
+// @ts-expect-error maxFileSize is required
+new BinaryLogger('./logs/x.bin', {});
+// @ts-expect-error a payload is a string or a Uint8Array
+small.write(42);
+`,
+    );
+    writeFileSync(
+      join(project, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          target: 'ES2022',
+          lib: ['ES2022', 'ESNext.Disposable'],
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          strict: true,
+          noEmit: true,
+          // The consumer has no @types/node of its own; lend it ours.
+          typeRoots: [join(ROOT, 'node_modules', '@types')],
+          types: ['node'],
+          skipLibCheck: false,
+        },
+        files: ['consumer.ts'],
+      }),
+    );
+    runOk(process.execPath, [tsc, '-p', 'tsconfig.json'], project);
+  });
+
+  test('npx binlog --help exits 0 and prints the usage', () => {
+    const out = runOk('npx', ['--offline', 'binlog', '--help'], project);
+    assert.match(out, /^Usage: binlog <command>/m);
+    assert.match(out, /\bdemo\b/);
+  });
+
+  test('binlog demo prints the 40 demo records with their index', () => {
+    // The bin link itself, so the shebang and the executable bit are tested too.
+    const bin = join(project, 'node_modules', '.bin', IS_WINDOWS ? 'binlog.cmd' : 'binlog');
+    const out = run(bin, ['demo'], project);
+    assert.equal(out.status, 0, out.stderr);
+    const records = [...out.stdout.matchAll(/^ *(\d+): (.*)$/gm)].map((m) => [Number(m[1]), m[2]]);
+    assert.deepEqual(
+      records,
+      Array.from({ length: 40 }, (_, i) => [i, DEMO_MESSAGES[i % 4]]),
+    );
+    assert.ok(existsSync(join(project, 'logs', 'events.bin')), 'the demo writes ./logs/events.bin in its working dir');
+    assert.ok(existsSync(join(project, 'logs', 'events.0.bin')), 'the demo rolls over at least once');
+  });
+});
