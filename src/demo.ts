@@ -26,7 +26,7 @@ export function runDemo(path = './logs/events.bin', maxFileSize = 1000, out: (li
     out('');
     const { dir } = splitName(logger.path);
     out(`Files in ${relative(process.cwd(), dir) || dir}:`);
-    for (const name of readdirSync(dir).sort()) {
+    for (const name of readdirSync(dir).filter((n) => !n.startsWith('.')).sort()) {
       out(`  ${name.padEnd(16)} ${String(statSync(join(dir, name)).size).padStart(6)} bytes`);
     }
   }

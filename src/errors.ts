@@ -19,6 +19,7 @@ export const ERR_ROLLOVER_FAILED = 'ERR_ROLLOVER_FAILED';
 /** Warning codes passed to `process.emitWarning`. */
 export const WARN_TORN_TAIL = 'BINLOG_TORN_TAIL';
 export const WARN_ROLLOVER_RECOVERED = 'BINLOG_ROLLOVER_RECOVERED';
+export const WARN_CURRENT_FILE_CHANGED = 'BINLOG_CURRENT_FILE_CHANGED';
 
 /** An Error with a Node-style `code`. */
 export interface CodedError extends Error {
@@ -64,10 +65,11 @@ export function loggerClosed(path: string): Error & CodedError {
   return withCode(new Error(`The logger for "${path}" is closed`), ERR_LOGGER_CLOSED);
 }
 
-export function pathInUse(path: string): Error & CodedError {
+export function pathInUse(path: string, holder: string): Error & CodedError {
+  const who = holder ? ` (held by process and thread "${holder}")` : '';
   return withCode(
     new Error(
-      `A BinaryLogger is already open on "${path}" in this thread; close it first, or share it with share()/attach()`,
+      `Another BinaryLogger has the log "${path}" open${who}; close it first, or share it between threads with share()/attach()`,
     ),
     ERR_LOGGER_PATH_IN_USE,
   );

@@ -36,6 +36,7 @@ const INT32_SLOTS = 16;
 export const SIZE = 0; // bytes in the current file, whole records only
 export const SEQ = 1; // seq the next rollover takes
 export const ROLL_RETRY_AT = 2; // Date.now() after which a failed rollover is retried
+export const CHECK_AT = 3; // Date.now() after which the current file is checked against the path
 const FLOAT64_SLOTS = 4;
 
 /** No rollover in progress. */

@@ -20,21 +20,23 @@
 import { EventEmitter } from 'node:events';
 import {
   ERR_LOGGER_CLOSED,
+  WARN_CURRENT_FILE_CHANGED,
   WARN_ROLLOVER_RECOVERED,
   WARN_TORN_TAIL,
   invalidArgType,
   isErrno,
   loggerClosed,
   outOfRange,
-  pathInUse,
   rolloverFailed,
 } from './errors.js';
+import { releaseLock, takeLock } from './lockfile.js';
 import { registerForExit, unregisterForExit, type Flushable } from './exit.js';
 import { HEADER_BYTES, MAX_PAYLOAD_BYTES, readHeader, rolloverPoint, writeHeader } from './format.js';
 import { APPEND_FLAGS, DIR_FLAGS, FRESH_FLAGS, nodeFs, withPath, writeAll, type FsOps } from './fsops.js';
 import { backupPath, listBackups, nextSeq, rolloverTempPath, splitName } from './naming.js';
 import { readLog, type ReadLogOptions } from './reader.js';
 import {
+  CHECK_AT,
   CLOSED,
   GENERATION,
   HANDLE_TAG,
@@ -98,8 +100,12 @@ const ROLLOVER_RETRY_MS = 1000;
 const SCAN_CHUNK_BYTES = 1 << 20;
 const FILE_MODE = 0o666;
 
-/** Loggers open in this thread, by path: a second one is refused. */
-const openPaths = new Map<string, BinaryLogger>();
+/**
+ * How often the current file is checked against the path, in ms: a file
+ * deleted, truncated or replaced by another program (logrotate's
+ * copytruncate) is noticed at the first commit after this long.
+ */
+const CHECK_INTERVAL_MS = 1000;
 
 interface Settings {
   maxFileSize: number;
@@ -152,6 +158,8 @@ export class BinaryLogger extends EventEmitter implements Flushable, Disposable 
   /** The shared generation #fd was opened at. */
   #gen = -1;
   #owner: boolean;
+  /** The owner's lock file, released by close(). */
+  #lockFile: { path: string; content: string } | undefined;
   #closed = false;
   #buffered: boolean;
   #fsync: boolean;
@@ -192,11 +200,15 @@ export class BinaryLogger extends EventEmitter implements Flushable, Disposable 
     this.#owner = attachState === undefined;
     this.#state = new SharedState(attachState);
     if (this.#owner) {
-      if (openPaths.has(this.path)) throw pathInUse(this.path);
       fsOps.mkdirSync(splitName(this.path).dir, { recursive: true });
-      this.#state.f64[SEQ] = 0;
-      this.#repair();
-      openPaths.set(this.path, this);
+      this.#lockFile = takeLock(this.path, fsOps);
+      try {
+        this.#repair();
+      } catch (err) {
+        releaseLock(this.#lockFile, fsOps);
+        this.#closeFd();
+        throw err;
+      }
     }
     if (this.#buffered) registerForExit(this);
     this.#emitPending();
@@ -326,7 +338,6 @@ export class BinaryLogger extends EventEmitter implements Flushable, Disposable 
     this.#clearTimer();
     if (this.#buffered) unregisterForExit(this);
     if (this.#owner) {
-      openPaths.delete(this.path);
       const st = this.#state;
       this.#lock(true);
       try {
@@ -336,6 +347,7 @@ export class BinaryLogger extends EventEmitter implements Flushable, Disposable 
       }
     }
     this.#closeFd();
+    if (this.#lockFile) releaseLock(this.#lockFile, this.#fs);
     this.#emitPending();
     if (failure !== undefined) throw failure;
   }
@@ -393,6 +405,7 @@ export class BinaryLogger extends EventEmitter implements Flushable, Disposable 
       }
       if (orphaned) this.#repair();
       else if (this.#gen !== st.i32[GENERATION]) this.#reopen();
+      if (!evenIfClosed && Date.now() >= st.f64[CHECK_AT]!) this.#checkCurrentFile();
     } catch (err) {
       st.release();
       throw err;
@@ -669,7 +682,29 @@ export class BinaryLogger extends EventEmitter implements Flushable, Disposable 
       });
     }
     this.#useFd(fd, whole);
+    st.f64[CHECK_AT] = Date.now() + CHECK_INTERVAL_MS;
     if (whole > 0 && whole >= this.maxFileSize) this.#rollover();
+  }
+
+  /**
+   * Under the lock: is the file we append to still the one at the path,
+   * with the size we think? Another program may have deleted, truncated or
+   * replaced it (logrotate's copytruncate or create). If not, repair()
+   * takes the log from what is on disk now.
+   */
+  #checkCurrentFile(): void {
+    const st = this.#state;
+    st.f64[CHECK_AT] = Date.now() + CHECK_INTERVAL_MS;
+    const onDisk = this.#fs.statSync(this.path);
+    const mine = this.#fs.fstatSync(this.#fd);
+    let change: string | undefined;
+    if (!onDisk) change = 'was deleted; recreating it';
+    else if (onDisk.ino !== mine.ino || onDisk.dev !== mine.dev) change = 'was replaced by another file; appending to the new one';
+    else if (mine.size < st.f64[SIZE]!) change = `was truncated from ${st.f64[SIZE]} to ${mine.size} bytes`;
+    else if (mine.size > st.f64[SIZE]!) change = `grew by ${mine.size - st.f64[SIZE]!} bytes written by another program`;
+    if (change === undefined) return;
+    process.emitWarning(`The current file "${this.path}" ${change}`, { code: WARN_CURRENT_FILE_CHANGED });
+    this.#repair();
   }
 
   // ---------------------------------------------------------------- events
