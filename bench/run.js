@@ -1,0 +1,557 @@
+// npm run bench: the driver. For each selected workload, runs every
+// contender in a fresh child process, alternating (A B C .. A B C ..) for
+// N rounds, checks each output, and prints one table per workload (medians
+// of the rounds, and ratios of median times). A full run also writes the
+// tables to bench/RESULTS.md.
+//
+//   node bench/run.js [--rounds N] [--quick] [--only W1,R1] [--out FILE]
+//                     [--no-write] [--note TEXT] [--cpu-prof DIR]
+//                     [--contenders ours-buffered,ceiling]
+//
+// See bench/README.md.
+
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CONTENDERS } from './contenders.js';
+import { FULL_COUNTS, PAYLOAD_KIND, framesOf, sha256 } from './payloads.js';
+import { checkBinaryLog, checkLines, checkPino, checkThreads } from './verify.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const CHILD = join(here, 'child.js');
+const CHILD_TIMEOUT_MS = 10 * 60 * 1000;
+const MiB = 1024 * 1024;
+
+// ------------------------------------------------------------------ options
+
+function parseArgs(argv) {
+  const o = { rounds: undefined, quick: false, only: undefined, out: undefined, write: true, note: undefined, cpuProf: undefined };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const value = () => {
+      const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    if (a === '--quick') o.quick = true;
+    else if (a.startsWith('--rounds')) o.rounds = Number(value());
+    else if (a.startsWith('--only')) o.only = value().split(',').map((s) => s.trim().toUpperCase()).filter(Boolean);
+    else if (a.startsWith('--contenders')) o.contenders = value().split(',').map((s) => s.trim()).filter(Boolean);
+    else if (a.startsWith('--out')) o.out = value();
+    else if (a === '--no-write') o.write = false;
+    else if (a.startsWith('--note')) o.note = value();
+    else if (a.startsWith('--cpu-prof')) o.cpuProf = resolve(value());
+    else if (a === '--help' || a === '-h') {
+      const text = readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n');
+      console.log(text.slice(0, text.findIndex((l) => !l.startsWith('//'))).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
+      process.exit(0);
+    } else throw new Error(`unknown option ${a}`);
+  }
+  if (o.rounds === undefined) o.rounds = o.quick ? 2 : 5;
+  if (!Number.isInteger(o.rounds) || o.rounds < 1) throw new Error('--rounds must be a positive integer');
+  return o;
+}
+
+const opts = parseArgs(process.argv.slice(2));
+const scale = opts.quick ? 10 : 1;
+const COUNTS = Object.fromEntries(Object.entries(FULL_COUNTS).map(([k, v]) => [k, Math.floor(v / scale)]));
+
+// ---------------------------------------------------------------- workloads
+
+const WRITERS = ['ceiling', 'ours-sync', 'ours-buffered', 'naive', 'sonic-sync', 'sonic-async', 'sonic-async-4k', 'pino-sync', 'pino-async-4k'];
+const ROLLERS = ['ceiling', 'ours-sync', 'ours-buffered', 'naive'];
+
+const WORKLOADS = [
+  { id: 'W1', kind: 'write', title: `W1: ${fmtInt(COUNTS.W1)} records of 61 ASCII bytes`, contenders: WRITERS },
+  { id: 'W2', kind: 'write', title: `W2: ${fmtInt(COUNTS.W2)} records of 1 KiB`, contenders: WRITERS },
+  {
+    id: 'W3',
+    kind: 'write',
+    title: `W3: W1 with maxFileSize 1 MiB (~${Math.round((COUNTS.W3 * 65) / MiB)} rollovers)`,
+    contenders: ROLLERS,
+    na: WRITERS.filter((c) => !ROLLERS.includes(c)),
+    maxFileSize: MiB,
+  },
+  { id: 'W4', kind: 'write', title: `W4: ${fmtInt(COUNTS.W4)} records mixing Latin-1, CJK and emoji`, contenders: WRITERS },
+  {
+    id: 'F1',
+    kind: 'write',
+    title: `F1: durable modes, ${fmtInt(COUNTS.F1)} records of W1 (every mode that survives power loss)`,
+    contenders: ['ceiling-fsync', 'ours-fsync', 'ours-buffered-fsync', 'naive-fsync', 'sonic-sync-fsync'],
+  },
+  {
+    id: 'R1',
+    kind: 'read',
+    title: `R1: reading W1's log back (${fmtInt(COUNTS.R1)} records, one file, in the page cache)`,
+    contenders: ['read-file', 'read-file-decode', 'readlog-utf8', 'readlog-buffer', 'naive-read'],
+  },
+  {
+    id: 'T1',
+    kind: 'threads',
+    title: `T1: W1 (${fmtInt(COUNTS.T1)} records) written by 1, 2 and 4 worker threads sharing one log`,
+    contenders: ['t1-buffered', 't2-buffered', 't4-buffered', 't1-sync', 't2-sync', 't4-sync'],
+  },
+];
+
+let selected = opts.only ? WORKLOADS.filter((w) => opts.only.includes(w.id)) : WORKLOADS;
+if (opts.contenders) {
+  const unknown = opts.contenders.filter((c) => !CONTENDERS[c]);
+  if (unknown.length) throw new Error(`unknown contender(s) ${unknown.join(', ')}; known: ${Object.keys(CONTENDERS).join(', ')}`);
+  selected = selected
+    .map((w) => ({ ...w, contenders: w.contenders.filter((c) => opts.contenders.includes(c)), na: [] }))
+    .filter((w) => w.contenders.length > 0);
+}
+if (opts.only) {
+  const unknown = opts.only.filter((id) => !WORKLOADS.some((w) => w.id === id));
+  if (unknown.length) throw new Error(`unknown workload(s) ${unknown.join(', ')}; known: ${WORKLOADS.map((w) => w.id).join(', ')}`);
+}
+
+// ------------------------------------------------------------------ helpers
+
+function fmtInt(n) {
+  return Math.round(n).toLocaleString('en-US');
+}
+function fmt(n, digits = 1) {
+  return Number.isFinite(n) ? n.toFixed(digits) : 'n/a';
+}
+function fmtRate(n) {
+  if (!Number.isFinite(n)) return 'n/a';
+  if (n >= 1e6) return `${(n / 1e6).toFixed(2)} M`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(1)} k`;
+  return n.toFixed(0);
+}
+function fmtRatio(r) {
+  return Number.isFinite(r) ? `${r.toFixed(2)}x` : 'n/a';
+}
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+function runChild(spec) {
+  return new Promise((resolvePromise) => {
+    const args = ['--expose-gc'];
+    if (spec.cpuProf) {
+      mkdirSync(spec.cpuProf.dir, { recursive: true });
+      args.push('--cpu-prof', '--cpu-prof-dir', spec.cpuProf.dir, '--cpu-prof-name', `${spec.cpuProf.name}.cpuprofile`, '--cpu-prof-interval', '100');
+    }
+    const child = spawn(process.execPath, [...args, CHILD, JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), CHILD_TIMEOUT_MS);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const line = stdout.split('\n').find((l) => l.startsWith('BENCH_RESULT '));
+      if (!line) {
+        const why = signal ? `killed by ${signal}` : `exit ${code}`;
+        const lines = stderr.split('\n').map((l) => l.trim());
+        const message = lines.find((l) => /^\w*Error\b|^Error \[/.test(l)) ?? lines.filter(Boolean).slice(-1)[0] ?? '';
+        resolvePromise({ error: `child ${why}: ${message}` });
+        return;
+      }
+      resolvePromise(JSON.parse(line.slice('BENCH_RESULT '.length)));
+    });
+  });
+}
+
+/** Check a sample's output against the expectation; returns { ok, error?, outBytes?, files? }. */
+function check(workload, contender, dir, result, expected, frames) {
+  const c = CONTENDERS[contender];
+  let got;
+  switch (c.output) {
+    case 'binary':
+      got = checkBinaryLog(dir, workload.maxFileSize ?? Infinity);
+      break;
+    case 'lines':
+      got = checkLines(join(dir, 'log.txt'));
+      break;
+    case 'pino':
+      got = checkPino(join(dir, 'log.txt'));
+      break;
+    case 'threads':
+      got = checkThreads(dir, frames, expected.count, c.threads);
+      if (got.ok && (got.count !== expected.count || got.bytes !== expected.bytes)) {
+        return { ok: false, error: `${got.count} records / ${got.bytes} bytes, expected ${expected.count} / ${expected.bytes}` };
+      }
+      return got;
+    case 'self':
+      got = { ok: true, ...result.yielded, outBytes: 0 };
+      break;
+    default:
+      throw new Error(`no checker for ${c.output}`);
+  }
+  if (!got.ok) return got;
+  if (got.count !== expected.count) return { ok: false, error: `${got.count} records, expected ${expected.count}` };
+  if (got.digest !== expected.digest) return { ok: false, error: `content digest differs (${got.bytes} payload bytes, expected ${expected.bytes})` };
+  return got;
+}
+
+/** The file system type and device of the mount holding `path` (Linux), for the header. */
+function fileSystemOf(path) {
+  try {
+    let best = { at: '', text: 'file system unknown' };
+    for (const line of readFileSync('/proc/self/mounts', 'utf8').split('\n')) {
+      const [dev, at, type] = line.split(' ');
+      if (at && (path === at || path.startsWith(at.endsWith('/') ? at : `${at}/`)) && at.length >= best.at.length) {
+        best = { at, text: `${type} on ${dev}` };
+      }
+    }
+    return best.text;
+  } catch {
+    return 'file system unknown';
+  }
+}
+
+function peerVersion(name) {
+  try {
+    const require = createRequire(import.meta.url);
+    return require(`${name}/package.json`).version;
+  } catch {
+    return '?';
+  }
+}
+function pinoSonicVersion() {
+  try {
+    const require = createRequire(createRequire(import.meta.url).resolve('pino'));
+    return require('sonic-boom/package.json').version;
+  } catch {
+    return '?';
+  }
+}
+
+// ------------------------------------------------------------------- inputs
+
+// One frames buffer per payload kind, for the largest count that kind needs;
+// the expected digest of any prefix is the sha256 of the frames' prefix.
+const root = mkdtempSync(join(os.tmpdir(), 'binlog-bench-'));
+const inputs = new Map(); // kind -> { frames, path }
+
+function inputFor(workload) {
+  const kind = PAYLOAD_KIND[workload.id];
+  let inp = inputs.get(kind);
+  if (!inp) {
+    const need = Math.max(...selected.filter((w) => PAYLOAD_KIND[w.id] === kind).map((w) => COUNTS[w.id]));
+    const frames = framesOf(workload.id, need);
+    const path = join(root, `input-${kind}.frames`);
+    if (kind !== 'kib') writeFileSync(path, frames.buf); // W2 payloads are slices of one string, made in the child
+    inp = { frames, path: kind === 'kib' ? undefined : path };
+    inputs.set(kind, inp);
+  }
+  const count = COUNTS[workload.id];
+  const end = inp.frames.offsets[count];
+  const prefix = inp.frames.buf.subarray(0, end);
+  const expected = { count, bytes: end - 4 * count, digest: sha256(prefix) };
+  return { ...inp, expected, count };
+}
+
+// --------------------------------------------------------------------- main
+
+const startedAt = new Date();
+const loadStart = os.loadavg();
+const results = []; // per workload: { workload, rows: Map(contender -> stats) }
+
+function progress(s) {
+  process.stderr.write(`${s}\n`);
+}
+
+progress(`binary-logger bench: ${selected.map((w) => w.id).join(', ')}; ${opts.rounds} rounds${opts.quick ? ' (quick: 1/10 of the records)' : ''}; temp ${root}`);
+try {
+  for (const workload of selected) {
+    const inp = inputFor(workload);
+    let input = inp.path;
+    if (workload.kind === 'read') {
+      // The log to read: W1's records as one file, exactly as a writer leaves it.
+      const logDir = join(root, 'r1');
+      mkdirSync(logDir, { recursive: true });
+      input = join(logDir, 'log.bin');
+      writeFileSync(input, inp.frames.buf.subarray(0, inp.frames.offsets[inp.count]));
+    }
+    const samples = new Map(workload.contenders.map((c) => [c, []]));
+    for (let round = 1; round <= opts.rounds; round++) {
+      for (const contender of workload.contenders) {
+        const dir = mkdtempSync(join(root, `${workload.id}-${contender}-`));
+        const spec = {
+          workload: workload.id,
+          contender,
+          count: inp.count,
+          input: workload.kind === 'read' ? input : inp.path,
+          dir,
+          maxFileSize: workload.maxFileSize ?? null,
+          cpuProf: opts.cpuProf ? { dir: opts.cpuProf, name: `${workload.id}-${contender}-r${round}` } : undefined,
+        };
+        const result = await runChild(spec);
+        let sample;
+        if (result.error) sample = { ok: false, error: result.error };
+        else {
+          const verdict = check(workload, contender, dir, result, inp.expected, inp.frames);
+          sample = { ...result, ...verdict };
+        }
+        rmSync(dir, { recursive: true, force: true });
+        samples.get(contender).push(sample);
+        progress(
+          `  ${workload.id} round ${round}/${opts.rounds} ${contender.padEnd(20)} ` +
+            (sample.ns !== undefined ? `${(sample.ns / 1e9).toFixed(3)} s  ` : '') +
+            (sample.ok ? 'ok' : `FAIL: ${sample.error}`),
+        );
+      }
+    }
+    const rows = new Map();
+    for (const [contender, list] of samples) {
+      const timed = list.filter((s) => s.ns !== undefined);
+      const failed = list.find((s) => !s.ok);
+      rows.set(contender, {
+        contender,
+        ok: !failed,
+        error: failed?.error,
+        ns: timed.length ? median(timed.map((s) => s.ns)) : NaN,
+        cpuUs: timed.length ? median(timed.map((s) => s.cpuUs)) : NaN,
+        sysUs: timed.length ? median(timed.map((s) => s.sysUs)) : NaN,
+        minNs: timed.length ? Math.min(...timed.map((s) => s.ns)) : NaN,
+        maxNs: timed.length ? Math.max(...timed.map((s) => s.ns)) : NaN,
+        peakRss: timed.length ? median(timed.map((s) => s.peakRss)) : NaN,
+        rssBefore: timed.length ? median(timed.map((s) => s.rssBefore)) : NaN,
+        peakReset: timed.every((s) => s.peakReset),
+        outBytes: list.find((s) => s.outBytes !== undefined)?.outBytes,
+        files: list.find((s) => s.files !== undefined)?.files,
+      });
+    }
+    results.push({ workload, count: inp.count, bytes: inp.expected.bytes, rows });
+  }
+} finally {
+  rmSync(root, { recursive: true, force: true });
+}
+const loadEnd = os.loadavg();
+
+// ------------------------------------------------------------------- report
+
+function familyBest(rows, family, contenders) {
+  let best;
+  for (const c of contenders) {
+    const r = rows.get(c);
+    if (r && CONTENDERS[c].family === family && r.ok && Number.isFinite(r.ns) && (!best || r.ns < best.ns)) best = r;
+  }
+  return best;
+}
+
+function table(headers, lines, align) {
+  const widths = headers.map((h, i) => Math.max(h.length, ...lines.map((l) => String(l[i]).length)));
+  const row = (cells) => `| ${cells.map((c, i) => (align[i] === 'r' ? String(c).padStart(widths[i]) : String(c).padEnd(widths[i]))).join(' | ')} |`;
+  const sep = `|${widths.map((w, i) => (align[i] === 'r' ? `${'-'.repeat(w + 1)}:` : `:${'-'.repeat(w + 1)}`)).join('|')}|`;
+  return [row(headers), sep, ...lines.map(row)].join('\n');
+}
+
+function spread(r) {
+  return Number.isFinite(r.ns) && opts.rounds > 1 ? `±${fmt(((r.maxNs - r.minNs) / 2 / r.ns) * 100, 0)}%` : '';
+}
+function status(r) {
+  return r.ok ? 'ok' : `**FAIL**: ${r.error}`;
+}
+const mib = (b) => fmt(b / MiB, 0);
+/** CPU seconds of the run (all threads, user + system), and the system share. */
+const cpuCell = (r) => (Number.isFinite(r.cpuUs) ? `${fmt(r.cpuUs / 1e6, 3)} (${fmt((100 * r.sysUs) / Math.max(1, r.cpuUs), 0)}% sys)` : 'n/a');
+
+function labelOf(workload, contender) {
+  if (contender === 'ceiling' && workload.maxFileSize) return 'ceiling (1 MiB chunks, with rollover)';
+  return CONTENDERS[contender].label;
+}
+
+function writeTable({ workload, count, bytes, rows }) {
+  const ceil = familyBest(rows, 'ceiling', workload.contenders);
+  const sonicBest = familyBest(rows, 'sonic', workload.contenders);
+  const naiveRef = familyBest(rows, 'naive', workload.contenders);
+  const headers = ['contender', 'records/s', 'MB/s', 'time s', 'spread', 'CPU s', 'out MB', 'peak RSS MiB', '+RSS MiB', 'x ceiling', 'x sonic-boom best', 'x naive', 'check'];
+  const lines = [];
+  for (const c of workload.contenders) {
+    const r = rows.get(c);
+    const s = r.ns / 1e9;
+    lines.push([
+      labelOf(workload, c),
+      fmtRate(count / s),
+      fmt(bytes / 1e6 / s),
+      fmt(s, 3),
+      spread(r),
+      cpuCell(r),
+      r.outBytes !== undefined ? fmt(r.outBytes / 1e6, 0) : '',
+      mib(r.peakRss),
+      mib(r.peakRss - r.rssBefore),
+      fmtRatio(ceil ? r.ns / ceil.ns : NaN),
+      fmtRatio(sonicBest ? r.ns / sonicBest.ns : NaN),
+      fmtRatio(naiveRef ? r.ns / naiveRef.ns : NaN),
+      status(r),
+    ]);
+  }
+  for (const c of workload.na ?? []) lines.push([CONTENDERS[c].label, 'n/a', 'n/a', 'n/a', '', '', '', '', '', 'n/a', 'n/a', 'n/a', 'n/a (no rollover)']);
+  return table(headers, lines, 'lrrrrrrrrrrrl');
+}
+
+function readTable({ workload, count, bytes, rows }) {
+  const ceil = rows.get('read-file');
+  const naiveRef = rows.get('naive-read');
+  const headers = ['contender', 'records/s', 'MB/s', 'time s', 'spread', 'CPU s', 'peak RSS MiB', '+RSS MiB', 'x readFileSync', 'x naive reader', 'check'];
+  const lines = workload.contenders.map((c) => {
+    const r = rows.get(c);
+    const s = r.ns / 1e9;
+    return [
+      CONTENDERS[c].label,
+      fmtRate(count / s),
+      fmt(bytes / 1e6 / s),
+      fmt(s, 3),
+      spread(r),
+      cpuCell(r),
+      mib(r.peakRss),
+      mib(r.peakRss - r.rssBefore),
+      fmtRatio(ceil?.ok ? r.ns / ceil.ns : NaN),
+      fmtRatio(naiveRef?.ok ? r.ns / naiveRef.ns : NaN),
+      status(r),
+    ];
+  });
+  return table(headers, lines, 'lrrrrrrrrrl');
+}
+
+function threadsTable({ workload, count, bytes, rows }, w1) {
+  const w1ceil = w1?.rows.get('ceiling');
+  const headers = ['contender', 'records/s', 'MB/s', 'time s', 'spread', 'CPU s', 'peak RSS MiB', '+RSS MiB', 'speed-up vs 1 thread', 'x W1 ceiling', 'check'];
+  const lines = workload.contenders.map((c) => {
+    const r = rows.get(c);
+    const one = rows.get(`t1-${CONTENDERS[c].durability}`);
+    const s = r.ns / 1e9;
+    return [
+      CONTENDERS[c].label,
+      fmtRate(count / s),
+      fmt(bytes / 1e6 / s),
+      fmt(s, 3),
+      spread(r),
+      cpuCell(r),
+      mib(r.peakRss),
+      mib(r.peakRss - r.rssBefore),
+      fmtRatio(one?.ok ? one.ns / r.ns : NaN),
+      fmtRatio(w1ceil?.ok && w1.count === count ? r.ns / w1ceil.ns : NaN),
+      status(r),
+    ];
+  });
+  return table(headers, lines, 'lrrrrrrrrrl');
+}
+
+/** The targets of issue 4, item 4, as far as this run measured them. */
+function targets() {
+  const by = Object.fromEntries(results.map((r) => [r.workload.id, r]));
+  const out = [];
+  const ratio = (id, a, b) => {
+    const w = by[id];
+    const x = w?.rows.get(a);
+    const y = w?.rows.get(b);
+    return x?.ok && y?.ok ? x.ns / y.ns : NaN;
+  };
+  const add = (what, value, goal, pass, shown = fmtRatio(value)) => {
+    if (Number.isFinite(value)) out.push([what, shown, goal, pass ? 'met' : '**missed**']);
+  };
+  for (const id of ['W1', 'W3', 'W4']) {
+    const v = ratio(id, 'ours-buffered', 'ceiling');
+    add(`${id}: 'buffered' / ceiling`, v, '<= 1.3x', v <= 1.3);
+  }
+  {
+    const v = ratio('W2', 'ours-buffered', 'ceiling');
+    add("W2: 'buffered' / ceiling", v, '<= 1.2x (stretch 1.1x)', v <= 1.2);
+  }
+  if (by.W1) {
+    const best = familyBest(by.W1.rows, 'sonic', by.W1.workload.contenders);
+    const buf = by.W1.rows.get('ours-buffered');
+    if (best && buf?.ok) {
+      const v = best.ns / buf.ns;
+      add("W1: sonic-boom's best / 'buffered' (speed-up)", v, '>= 3x', v >= 3);
+    }
+  }
+  for (const id of ['W1', 'W2', 'W3', 'W4']) {
+    const v = ratio(id, 'ours-sync', 'naive');
+    add(`${id}: 'sync' / naive port`, v, '<= 1.0x', v <= 1.0);
+  }
+  if (by.W1 && by.W3 && by.W1.count === by.W3.count) {
+    const a = by.W3.rows.get('ours-buffered');
+    const b = by.W1.rows.get('ours-buffered');
+    if (a?.ok && b?.ok) add("W3 / W1 in 'buffered'", a.ns / b.ns, '< 1.1x', a.ns / b.ns < 1.1);
+  }
+  for (const c of ['readlog-utf8', 'readlog-buffer']) {
+    const v = ratio('R1', c, 'read-file');
+    add(`R1: ${CONTENDERS[c].label} / readFileSync`, v, '<= 1.5x', v <= 1.5);
+  }
+  if (by.T1) {
+    const one = by.T1.rows.get('t1-buffered');
+    const two = by.T1.rows.get('t2-buffered');
+    if (one?.ok && two?.ok) add("T1: 2 threads / 1 thread in 'buffered' (speed-up)", one.ns / two.ns, '>= 1.5x', one.ns / two.ns >= 1.5);
+  }
+  let worstPeak = 0;
+  let worstDelta = 0;
+  let where = '';
+  for (const r of results) {
+    if (r.workload.kind !== 'write' && r.workload.kind !== 'threads') continue;
+    for (const [c, row] of r.rows) {
+      if (CONTENDERS[c].family !== 'ours' || !Number.isFinite(row.peakRss)) continue;
+      worstDelta = Math.max(worstDelta, row.peakRss - row.rssBefore);
+      if (row.peakRss > worstPeak) {
+        worstPeak = row.peakRss;
+        where = `${r.workload.id} ${c}`;
+      }
+    }
+  }
+  if (worstPeak > 0) {
+    add(
+      'peak RSS of ours, every write workload: added by writing (+RSS)',
+      worstDelta / MiB,
+      '< 100 MB',
+      worstDelta < 100 * 1e6,
+      `${fmt(worstDelta / MiB, 0)} MiB (peak with the input held: ${fmt(worstPeak / MiB, 0)} MiB, ${where})`,
+    );
+  }
+  return out.length ? table(['target (issue 4)', 'this run', 'goal', ''], out, 'lrll') : '';
+}
+
+const cpu = os.cpus()[0]?.model ?? 'unknown';
+const header = [
+  '# binary-logger benchmark results',
+  '',
+  `- Date: ${startedAt.toISOString()}`,
+  `- Node ${process.version}, ${os.type()} ${os.release()} ${os.arch()}`,
+  `- CPU: ${cpu}, ${os.cpus().length} cores; ${fmt(os.totalmem() / 2 ** 30, 0)} GiB RAM`,
+  `- Temp dir: ${os.tmpdir()} (${fileSystemOf(os.tmpdir())})`,
+  `- Rounds: ${opts.rounds} per contender, alternating (A B C ... A B C ...); every number is the median of the rounds${opts.quick ? '; **--quick: 1/10 of the records**' : ''}`,
+  `- Peers: sonic-boom ${peerVersion('sonic-boom')}, pino ${peerVersion('pino')} (its destination is sonic-boom ${pinoSonicVersion()})`,
+  `- Load average (1, 5, 15 min): ${loadStart.map((x) => x.toFixed(2)).join(', ')} at start, ${loadEnd.map((x) => x.toFixed(2)).join(', ')} at end`,
+  `- Command: \`npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}\``,
+];
+if (opts.note) header.push(`- Note: ${opts.note}`);
+header.push(
+  '',
+  'records/s and MB/s count payload bytes (MB = 10^6 bytes); `out MB` is what the contender wrote to disk (pino adds its JSON fields).',
+  '`time s` is from before the first write to after the last byte is written and the file is closed; `spread` is half the',
+  'range of the rounds around the median; `CPU s` is the CPU time of the run (every thread, user + system) and its system share. `peak RSS` is the peak during the timed run (Linux: the peak mark is reset after the',
+  'payloads are loaded), which includes the payloads held in memory; `+RSS` is that peak minus the RSS before the run: what',
+  'writing added. `x ceiling`, `x sonic-boom best`, `x naive` are time ratios (this / that): below 1.00x is faster.',
+  '`check`: the output was read back and its record count and sha256 over the payloads in order matched.',
+);
+
+const sections = [header.join('\n')];
+const w1 = results.find((r) => r.workload.id === 'W1');
+for (const r of results) {
+  const body = r.workload.kind === 'write' ? writeTable(r) : r.workload.kind === 'read' ? readTable(r) : threadsTable(r, w1);
+  sections.push(`## ${r.workload.title}\n\n${body}`);
+}
+const t = targets();
+if (t) sections.push(`## Targets\n\n${t}`);
+const markdown = `${sections.join('\n\n')}\n`;
+
+process.stdout.write(`\n${markdown}`);
+const fullRun = !opts.quick && !opts.only && !opts.contenders;
+const outFile = opts.out ? resolve(opts.out) : fullRun && opts.write ? join(here, 'RESULTS.md') : undefined;
+if (outFile && opts.write) {
+  writeFileSync(outFile, markdown);
+  progress(`wrote ${outFile}`);
+} else if (!outFile) {
+  progress('(a partial run: not written to bench/RESULTS.md; use --out FILE to keep it)');
+}
+if (results.some((r) => [...r.rows.values()].some((row) => !row.ok))) process.exitCode = 1;
