@@ -7,14 +7,34 @@
  * corruption: CorruptLogError, after the records before it. A length is
  * checked against the bytes the file has before anything is allocated for it.
  */
-import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
-import { CorruptLogError, isErrno } from './errors.js';
+import { closeSync, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import { CorruptLogError, invalidArgType, invalidArgValue, isErrno } from './errors.js';
 import { HEADER_BYTES, readHeader } from './format.js';
-import { listBackups, type Backup } from './naming.js';
-import { oneOf, toPath } from './validate.js';
+import { backupPath, listBackups, nextSeq, type Backup } from './naming.js';
+import { oneOf, optionalBoolean, toPath } from './validate.js';
 
 /** Bytes read from a file per read(2). */
 export const READ_CHUNK_BYTES = 1 << 20;
+
+/**
+ * Where a record starts: the backup it is in (for a record of the current
+ * file, the seq that file will have once it is rolled over: one above the
+ * highest backup) and its byte offset there. A position stays valid when
+ * the current file is rolled over, so a consumer can checkpoint one and
+ * resume from it after a restart.
+ */
+export interface Position {
+  seq: number;
+  offset: number;
+}
+
+/** A record with its position, and the position just after it (where to resume). */
+export interface LogEntry<T = string> {
+  payload: T;
+  position: Position;
+  next: Position;
+}
 
 export interface ReadLogOptions {
   /**
@@ -24,6 +44,14 @@ export interface ReadLogOptions {
    * Defaults to `'utf8'`.
    */
   encoding?: 'utf8' | 'buffer';
+  /**
+   * Start at this record (a position from an earlier read), not at the
+   * oldest. If its backup was deleted since (retention), reading starts at
+   * the oldest record still there. Defaults to the oldest record.
+   */
+  from?: Position;
+  /** Yield {@link LogEntry} objects (payload, position, next) instead of payloads. Defaults to false. */
+  withPositions?: boolean;
 }
 
 /**
@@ -34,8 +62,10 @@ export interface ReadLogOptions {
  */
 export class FileRecordReader {
   readonly path: string;
+  /** The file's seq: its backup number, or the one the current file will get. */
+  readonly seq: number;
   /** Bytes of the file this reader will read (its size when opened). */
-  readonly size: number;
+  size: number;
   buf: Buffer;
   payloadStart = 0;
   payloadEnd = 0;
@@ -54,15 +84,29 @@ export class FileRecordReader {
    * @param freshBuffers never reuse a buffer a payload was handed out in,
    *   so that payload views stay valid (raw mode).
    * @param from file offset to start at (a record boundary).
+   * @param data the whole file, already in memory (a decompressed backup);
+   *   then `fd` is -1.
    */
-  constructor(path: string, fd: number, isCurrent: boolean, freshBuffers: boolean, from = 0) {
+  constructor(path: string, seq: number, fd: number, isCurrent: boolean, freshBuffers: boolean, from = 0, data?: Buffer) {
     this.path = path;
+    this.seq = seq;
     this.#fd = fd;
     this.#isCurrent = isCurrent;
     this.#fresh = freshBuffers;
-    this.size = fstatSync(fd).size;
+    this.size = data ? data.length : fstatSync(fd).size;
     this.#filePos = Math.min(from, this.size);
-    this.buf = Buffer.allocUnsafe(Math.max(HEADER_BYTES, Math.min(READ_CHUNK_BYTES, this.size - this.#filePos)));
+    if (data) {
+      this.buf = data;
+      this.#start = this.#filePos;
+      this.#end = this.#filePos = this.size;
+    } else {
+      this.buf = Buffer.allocUnsafe(Math.max(HEADER_BYTES, Math.min(READ_CHUNK_BYTES, this.size - this.#filePos)));
+    }
+  }
+
+  /** Offset just past the record last returned by next(). */
+  get nextOffset(): number {
+    return this.offset + HEADER_BYTES + (this.payloadEnd - this.payloadStart);
   }
 
   /** Advance to the next whole record. False at the end of the file's data. */
@@ -93,12 +137,6 @@ export class FileRecordReader {
     }
   }
 
-  /** Copy the current payload out (or view it, when buffers are fresh). */
-  payload(): Buffer {
-    const view = this.buf.subarray(this.payloadStart, this.payloadEnd);
-    return this.#fresh ? view : Buffer.from(view);
-  }
-
   close(): void {
     if (this.#fd >= 0) {
       closeSync(this.#fd);
@@ -127,7 +165,7 @@ export class FileRecordReader {
     if (got === 0) {
       // The file shrank under us (truncated by another program): what is
       // left is all there is.
-      (this as { size: number }).size = this.#filePos;
+      this.size = this.#filePos;
       return;
     }
     this.#end += got;
@@ -142,13 +180,6 @@ export class FileRecordReader {
     this.#start = 0;
     this.buf = bigger;
   }
-}
-
-/** One file of a log, in reading order. */
-export interface LogFile {
-  /** Backup number, or -1 for the current file. */
-  seq: number;
-  path: string;
 }
 
 /** Open `path` for reading; undefined if it does not exist (now). */
@@ -167,43 +198,89 @@ function sameFile(fd: number, path: string): boolean {
   return b !== undefined && a.ino === b.ino && a.dev === b.dev;
 }
 
-/**
- * Walk the files of a log in order, yielding an open reader for each. New
- * backups that appear while reading (a rollover) are read before the
- * current file; a current file that is still the last backup's inode (a
- * rollover between its link and rename) is not read twice.
- */
-export function* logFiles(path: string, freshBuffers: boolean): Generator<FileRecordReader> {
-  let lastSeq = -1;
-  let lastBackup: Backup | undefined;
-  for (;;) {
-    const backups = listBackups(path).filter((b) => b.seq > lastSeq);
-    if (backups.length === 0) break;
-    for (const backup of backups) {
-      lastSeq = backup.seq;
-      lastBackup = backup;
-      const fd = openIfExists(backup.path);
-      if (fd === undefined) continue; // removed by retention while we read
-      const reader = new FileRecordReader(backup.path, fd, false, freshBuffers);
-      try {
-        yield reader;
-      } finally {
-        reader.close();
+/** A reader for one backup, or undefined if it vanished (retention). */
+function openBackup(backup: Backup, freshBuffers: boolean, from: number): FileRecordReader | undefined {
+  if (backup.gzip) {
+    // A compressed backup is decompressed whole: at most one file's worth
+    // of memory (maxFileSize plus a record).
+    let data: Buffer;
+    try {
+      data = gunzipSync(readFileSync(backup.path));
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) return undefined;
+      if (err instanceof Error && !(err as NodeJS.ErrnoException).syscall) {
+        throw new CorruptLogError(backup.path, 0, `not a readable gzip file: ${err.message}`);
       }
+      throw err;
     }
+    return new FileRecordReader(backup.path, backup.seq, -1, false, freshBuffers, from, data);
   }
-  const fd = openIfExists(path);
-  if (fd === undefined) return;
-  if (lastBackup && sameFile(fd, lastBackup.path)) {
-    closeSync(fd);
+  const fd = openIfExists(backup.path);
+  return fd === undefined ? undefined : new FileRecordReader(backup.path, backup.seq, fd, false, freshBuffers, from);
+}
+
+/**
+ * Walk the files of a log in order from `from`, yielding an open reader for
+ * each. Backups that appear while reading (a rollover) are read before the
+ * current file. The current file is labelled with the seq it will have when
+ * rolled over; if a rollover seals it between the listing and the open, the
+ * walk starts over from the listing, so no record is read twice or missed.
+ */
+export function* logFiles(path: string, freshBuffers: boolean, from?: Position): Generator<FileRecordReader> {
+  let wanted = from?.seq ?? 0; // the lowest seq not yet read
+  for (;;) {
+    const backups = listBackups(path);
+    const pending = backups.filter((b) => b.seq >= wanted);
+    if (pending.length > 0) {
+      for (const backup of pending) {
+        const start = from && backup.seq === from.seq ? from.offset : 0;
+        wanted = backup.seq + 1;
+        const reader = openBackup(backup, freshBuffers, start);
+        if (!reader) continue;
+        try {
+          yield reader;
+        } finally {
+          reader.close();
+        }
+      }
+      continue;
+    }
+    const seq = nextSeq(backups);
+    if (from && from.seq > seq) {
+      throw invalidArgValue('from', `is not a position in this log: seq ${from.seq} is beyond the current file's ${seq}`);
+    }
+    const fd = openIfExists(path);
+    if (fd === undefined) return;
+    if (statSync(backupPath(path, seq), { throwIfNoEntry: false }) !== undefined) {
+      closeSync(fd); // rolled over since the listing: list again
+      continue;
+    }
+    const last = backups[backups.length - 1];
+    if (last && !last.gzip && sameFile(fd, last.path)) {
+      // Still the last backup's file: a rollover between its link and its
+      // rename (or a crash there). Its records were read as that backup;
+      // the new current file is empty until the rename.
+      closeSync(fd);
+      return;
+    }
+    const reader = new FileRecordReader(path, seq, fd, true, freshBuffers, from && from.seq === seq ? from.offset : 0);
+    try {
+      yield reader;
+    } finally {
+      reader.close();
+    }
     return;
   }
-  const reader = new FileRecordReader(path, fd, true, freshBuffers);
-  try {
-    yield reader;
-  } finally {
-    reader.close();
+}
+
+/** Validate a Position argument. */
+export function checkPosition(value: unknown, name = 'from'): Position | undefined {
+  if (value === undefined) return undefined;
+  const p = value as Partial<Position>;
+  if (typeof value !== 'object' || value === null || !Number.isSafeInteger(p.seq) || !Number.isSafeInteger(p.offset) || p.seq! < 0 || p.offset! < 0) {
+    throw invalidArgType(name, 'a position { seq, offset } of non-negative integers', value);
   }
+  return { seq: p.seq!, offset: p.offset! };
 }
 
 /**
@@ -219,23 +296,39 @@ export function* logFiles(path: string, freshBuffers: boolean): Generator<FileRe
  * for (const bytes of readLog('./logs/events.bin', { encoding: 'buffer' })) use(bytes);
  * ```
  */
-export function readLog(filePath: string | URL, options?: ReadLogOptions & { encoding?: 'utf8' }): IterableIterator<string>;
-export function readLog(filePath: string | URL, options: ReadLogOptions & { encoding: 'buffer' }): IterableIterator<Buffer>;
-export function readLog(filePath: string | URL, options?: ReadLogOptions): IterableIterator<string | Buffer>;
-export function readLog(filePath: string | URL, options: ReadLogOptions = {}): IterableIterator<string | Buffer> {
+export function readLog(filePath: string | URL, options?: ReadLogOptions & { encoding?: 'utf8'; withPositions?: false }): IterableIterator<string>;
+export function readLog(filePath: string | URL, options: ReadLogOptions & { encoding: 'buffer'; withPositions?: false }): IterableIterator<Buffer>;
+export function readLog(filePath: string | URL, options: ReadLogOptions & { encoding?: 'utf8'; withPositions: true }): IterableIterator<LogEntry<string>>;
+export function readLog(filePath: string | URL, options: ReadLogOptions & { encoding: 'buffer'; withPositions: true }): IterableIterator<LogEntry<Buffer>>;
+export function readLog(filePath: string | URL, options?: ReadLogOptions): IterableIterator<string | Buffer | LogEntry<string | Buffer>>;
+export function readLog(filePath: string | URL, options: ReadLogOptions = {}): IterableIterator<string | Buffer | LogEntry<string | Buffer>> {
   const path = toPath(filePath);
   const encoding = oneOf(options.encoding, 'encoding', ['utf8', 'buffer'] as const, 'utf8');
-  return encoding === 'buffer' ? readBuffers(path) : readStrings(path);
+  const from = checkPosition(options.from);
+  if (optionalBoolean(options.withPositions, 'withPositions', false)) return readEntries(path, encoding === 'buffer', from);
+  return encoding === 'buffer' ? readBuffers(path, from) : readStrings(path, from);
 }
 
-function* readStrings(path: string): Generator<string, void, undefined> {
-  for (const file of logFiles(path, false)) {
+function* readStrings(path: string, from?: Position): Generator<string, void, undefined> {
+  for (const file of logFiles(path, false, from)) {
     while (file.next()) yield file.buf.toString('utf8', file.payloadStart, file.payloadEnd);
   }
 }
 
-function* readBuffers(path: string): Generator<Buffer, void, undefined> {
-  for (const file of logFiles(path, true)) {
+function* readBuffers(path: string, from?: Position): Generator<Buffer, void, undefined> {
+  for (const file of logFiles(path, true, from)) {
     while (file.next()) yield file.buf.subarray(file.payloadStart, file.payloadEnd);
+  }
+}
+
+function* readEntries(path: string, raw: boolean, from?: Position): Generator<LogEntry<string | Buffer>, void, undefined> {
+  for (const file of logFiles(path, raw, from)) {
+    while (file.next()) {
+      yield {
+        payload: raw ? file.buf.subarray(file.payloadStart, file.payloadEnd) : file.buf.toString('utf8', file.payloadStart, file.payloadEnd),
+        position: { seq: file.seq, offset: file.offset },
+        next: { seq: file.seq, offset: file.nextOffset },
+      };
+    }
   }
 }

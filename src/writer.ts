@@ -17,6 +17,7 @@
  *      file by path before its next write.
  * repair() finishes or undoes a rollover that a crash interrupted.
  */
+import './polyfill.js';
 import { EventEmitter } from 'node:events';
 import {
   ERR_LOGGER_CLOSED,
@@ -34,7 +35,7 @@ import { registerForExit, unregisterForExit, type Flushable } from './exit.js';
 import { HEADER_BYTES, MAX_PAYLOAD_BYTES, readHeader, rolloverPoint, writeHeader } from './format.js';
 import { APPEND_FLAGS, DIR_FLAGS, FRESH_FLAGS, nodeFs, withPath, writeAll, type FsOps } from './fsops.js';
 import { backupPath, listBackups, nextSeq, rolloverTempPath, splitName } from './naming.js';
-import { readLog, type ReadLogOptions } from './reader.js';
+import { readLog, type LogEntry, type ReadLogOptions } from './reader.js';
 import {
   CHECK_AT,
   CLOSED,
@@ -200,7 +201,15 @@ export class BinaryLogger extends EventEmitter implements Flushable, Disposable 
     this.#owner = attachState === undefined;
     this.#state = new SharedState(attachState);
     if (this.#owner) {
-      fsOps.mkdirSync(splitName(this.path).dir, { recursive: true });
+      try {
+        fsOps.mkdirSync(splitName(this.path).dir, { recursive: true });
+      } catch (err) {
+        // A parent that is a file: let the open below fail naming the log.
+        if (!isErrno(err, 'EEXIST') && !isErrno(err, 'ENOTDIR')) throw err;
+      }
+      // Fail on a path we cannot write (EISDIR, EACCES, ENOTDIR) with the
+      // OS error naming the log, before anything is created beside it.
+      fsOps.closeSync(fsOps.openSync(this.path, APPEND_FLAGS, FILE_MODE));
       this.#lockFile = takeLock(this.path, fsOps);
       try {
         this.#repair();
@@ -366,11 +375,12 @@ export class BinaryLogger extends EventEmitter implements Flushable, Disposable 
    *   before it) where a backup holds a partial record.
    */
   read(filePath?: string | URL): IterableIterator<string>;
-  read(filePath: string | URL | undefined, options: ReadLogOptions & { encoding: 'buffer' }): IterableIterator<Buffer>;
-  read(filePath?: string | URL, options?: ReadLogOptions): IterableIterator<string | Buffer> {
+  /** As readLog(), with its options (raw bytes, positions, a start position). */
+  read(filePath: string | URL | undefined, options: ReadLogOptions): IterableIterator<string | Buffer | LogEntry<string | Buffer>>;
+  read(filePath?: string | URL, options?: ReadLogOptions): IterableIterator<string | Buffer | LogEntry<string | Buffer>> {
     const path = filePath === undefined ? this.path : toPath(filePath);
     if (path === this.path && !this.closed && this.#used > 0) this.#commitStaging();
-    return readLog(path, options as ReadLogOptions & { encoding: 'buffer' });
+    return readLog(path, options);
   }
 
   /** @internal Used by the exit hooks: flush, never throw. */

@@ -685,19 +685,15 @@ test('a path that is a directory throws EISDIR naming the path and changes nothi
 });
 
 /**
- * Reported, not fixed here (src/writer.ts is another engineer's): the
- * constructor calls mkdirSync(dirname, { recursive: true }) before opening,
- * so a regular file in the way gives EEXIST (or ENOTDIR) naming that file,
- * not an error naming the log path. Ignoring EEXIST/ENOTDIR from mkdir and
- * letting open() fail would give ENOTDIR with the log path.
+ * A regular file in the way of the log's directory: the error is the
+ * open's ENOTDIR naming the log path, not mkdir's naming that file.
  */
-const PARENT_IS_FILE_BUG = 'writer bug: mkdir of the parent fails first, with EEXIST/ENOTDIR naming the parent, not the log path';
 
 for (const [label, segments] of [
   ['parent', ['file', 'events.bin']],
   ['grandparent', ['file', 'sub', 'events.bin']],
 ] as const) {
-  test(`a path whose ${label} is a regular file throws ENOTDIR naming the path and changes nothing`, { todo: PARENT_IS_FILE_BUG }, (t) => {
+  test(`a path whose ${label} is a regular file throws ENOTDIR naming the path and changes nothing`, (t) => {
     const dir = tempDir(t);
     writeFileSync(join(dir, 'file'), 'not a directory');
     const before = snapshot(dir);

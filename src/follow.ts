@@ -1,0 +1,137 @@
+/**
+ * follow(): the records of a log as they are appended, across rollovers,
+ * like `tail -F`.
+ *
+ * It keeps a position (seq, offset) and reads from it again whenever the
+ * directory changes (fs.watch) or `pollInterval` ms pass. Positions stay
+ * valid across rollover (the current file's seq is the one it will have as
+ * a backup), so when the current file is sealed the follower finishes that
+ * backup from where it was, then goes on in the new current file: no record
+ * is missed or yielded twice. A torn tail of the current file is a write in
+ * progress: the follower waits for the rest.
+ */
+import { watch, type FSWatcher } from 'node:fs';
+import { isErrno } from './errors.js';
+import { listBackups, nextSeq, splitName } from './naming.js';
+import { checkPosition, logFiles, type LogEntry, type Position } from './reader.js';
+import { oneOf, optionalBoolean, optionalNonNegativeInteger, toPath } from './validate.js';
+
+export interface FollowOptions {
+  /** Stops the iteration: the pending next() rejects with an AbortError, as Node's own async iterators do. */
+  signal?: AbortSignal;
+  /** Start at the oldest record of the log. Defaults to false: only records appended from now on. */
+  fromStart?: boolean;
+  /** Start at this position (from an earlier readLog or follow with withPositions). Wins over fromStart. */
+  from?: Position;
+  /** `'utf8'` yields strings, `'buffer'` raw bytes. Defaults to `'utf8'`. */
+  encoding?: 'utf8' | 'buffer';
+  /** Yield {@link LogEntry} objects (payload, position, next). Defaults to false. */
+  withPositions?: boolean;
+  /** Longest wait between looks at the log when no change is signalled, in ms. Defaults to 100. */
+  pollInterval?: number;
+}
+
+/** Where the log ends now: just past the last whole record of the current file. */
+function endPosition(path: string): Position {
+  let end: Position = { seq: nextSeq(listBackups(path)), offset: 0 };
+  for (const file of logFiles(path, false, end)) {
+    let offset = 0;
+    // Skip to the end of whole records without decoding them.
+    while (file.next()) offset = file.nextOffset;
+    end = { seq: file.seq, offset };
+  }
+  return end;
+}
+
+function abortError(signal: AbortSignal): Error {
+  return Object.assign(new Error('The operation was aborted', { cause: signal.reason }), { name: 'AbortError', code: 'ABORT_ERR' });
+}
+
+/**
+ * Follow the log whose current file is `filePath`: yield each record as it
+ * is appended, across rollovers, until `signal` aborts.
+ *
+ * @example
+ * ```ts
+ * const ac = new AbortController();
+ * for await (const record of follow('./logs/events.bin', { signal: ac.signal })) console.log(record);
+ * ```
+ */
+export function follow(filePath: string | URL, options?: FollowOptions & { encoding?: 'utf8'; withPositions?: false }): AsyncIterableIterator<string>;
+export function follow(filePath: string | URL, options: FollowOptions & { encoding: 'buffer'; withPositions?: false }): AsyncIterableIterator<Buffer>;
+export function follow(filePath: string | URL, options: FollowOptions & { encoding?: 'utf8'; withPositions: true }): AsyncIterableIterator<LogEntry<string>>;
+export function follow(filePath: string | URL, options: FollowOptions & { encoding: 'buffer'; withPositions: true }): AsyncIterableIterator<LogEntry<Buffer>>;
+export function follow(filePath: string | URL, options?: FollowOptions): AsyncIterableIterator<string | Buffer | LogEntry<string | Buffer>>;
+export function follow(filePath: string | URL, options: FollowOptions = {}): AsyncIterableIterator<string | Buffer | LogEntry<string | Buffer>> {
+  const path = toPath(filePath);
+  const raw = oneOf(options.encoding, 'encoding', ['utf8', 'buffer'] as const, 'utf8') === 'buffer';
+  const withPositions = optionalBoolean(options.withPositions, 'withPositions', false);
+  const fromStart = optionalBoolean(options.fromStart, 'fromStart', false);
+  const pollInterval = optionalNonNegativeInteger(options.pollInterval, 'pollInterval') ?? 100;
+  const from = checkPosition(options.from);
+  return run(path, options.signal, from ?? (fromStart ? { seq: 0, offset: 0 } : undefined), raw, withPositions, pollInterval);
+}
+
+async function* run(
+  path: string,
+  signal: AbortSignal | undefined,
+  from: Position | undefined,
+  raw: boolean,
+  withPositions: boolean,
+  pollInterval: number,
+): AsyncGenerator<string | Buffer | LogEntry<string | Buffer>, void, undefined> {
+  if (signal?.aborted) throw abortError(signal);
+  let position = from ?? endPosition(path);
+  let changed = true;
+  let wake: (() => void) | undefined;
+  const onChange = (): void => {
+    changed = true;
+    wake?.();
+  };
+  const watcher = watchDir(splitName(path).dir, onChange);
+  signal?.addEventListener('abort', onChange);
+  try {
+    for (;;) {
+      if (signal?.aborted) throw abortError(signal);
+      changed = false;
+      let progressed = false;
+      for (const file of logFiles(path, raw, position)) {
+        while (file.next()) {
+          const payload = raw ? file.buf.subarray(file.payloadStart, file.payloadEnd) : file.buf.toString('utf8', file.payloadStart, file.payloadEnd);
+          const next = { seq: file.seq, offset: file.nextOffset };
+          const entry = withPositions ? { payload, position: { seq: file.seq, offset: file.offset }, next } : payload;
+          position = next;
+          progressed = true;
+          yield entry;
+          if (signal?.aborted) throw abortError(signal);
+        }
+      }
+      if (progressed || changed) continue;
+      // Nothing new: wait for the directory to change, or the poll.
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, pollInterval);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        if (changed || signal?.aborted) wake();
+      });
+      wake = undefined;
+    }
+  } finally {
+    signal?.removeEventListener('abort', onChange);
+    watcher?.close();
+  }
+}
+
+/** Watch a directory for changes where the platform can; polling covers the rest. */
+function watchDir(dir: string, onChange: () => void): FSWatcher | undefined {
+  try {
+    const watcher = watch(dir, { persistent: false }, onChange);
+    watcher.on('error', () => watcher.close());
+    return watcher;
+  } catch (err) {
+    if (isErrno(err, 'ENOENT') || isErrno(err, 'ENOSPC') || isErrno(err, 'EMFILE')) return undefined;
+    throw err;
+  }
+}
