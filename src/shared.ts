@@ -147,6 +147,8 @@ export const HANDLE_TAG = 'binary-logger/handle@1';
 export interface LoggerHandle {
   readonly tag: typeof HANDLE_TAG;
   readonly state: SharedArrayBuffer;
+  /** BroadcastChannel name: attached loggers tell the owner of rollovers. */
+  readonly channel: string;
   readonly path: string;
   readonly options: Readonly<Record<string, unknown>>;
 }
@@ -154,5 +156,11 @@ export interface LoggerHandle {
 export function isHandle(value: unknown): value is LoggerHandle {
   if (typeof value !== 'object' || value === null) return false;
   const h = value as Partial<LoggerHandle>;
-  return h.tag === HANDLE_TAG && SharedState.isStateBuffer(h.state) && typeof h.path === 'string' && typeof h.options === 'object';
+  return (
+    h.tag === HANDLE_TAG &&
+    SharedState.isStateBuffer(h.state) &&
+    typeof h.channel === 'string' &&
+    typeof h.path === 'string' &&
+    typeof h.options === 'object'
+  );
 }

@@ -18,7 +18,9 @@
  * repair() finishes or undoes a rollover that a crash interrupted.
  */
 import './polyfill.js';
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { BroadcastChannel } from 'node:worker_threads';
 import {
   ERR_LOGGER_CLOSED,
   WARN_CURRENT_FILE_CHANGED,
@@ -31,6 +33,7 @@ import {
   rolloverFailed,
 } from './errors.js';
 import { releaseLock, takeLock } from './lockfile.js';
+import { applyRetention, compressBackup, hasLimits, plainBackups, removeCompressionLeftovers, type RetentionLimits } from './retention.js';
 import { registerForExit, unregisterForExit, type Flushable } from './exit.js';
 import { HEADER_BYTES, MAX_PAYLOAD_BYTES, readHeader, rolloverPoint, writeHeader } from './format.js';
 import { APPEND_FLAGS, DIR_FLAGS, FRESH_FLAGS, nodeFs, withPath, writeAll, type FsOps } from './fsops.js';
@@ -52,7 +55,7 @@ import {
   isHandle,
   type LoggerHandle,
 } from './shared.js';
-import { checkPayload, oneOf, optionalNonNegativeInteger, positiveInteger, toPath } from './validate.js';
+import { checkPayload, oneOf, optionalBoolean, optionalNonNegativeInteger, positiveInteger, toPath } from './validate.js';
 
 /**
  * When a write() is safe:
@@ -87,6 +90,28 @@ export interface BinaryLoggerOptions {
    * flush(), close() and exit. Defaults to 100.
    */
   flushInterval?: number;
+  /**
+   * Keep at most this many backups, deleting the oldest after each rollover
+   * (and at open). The newest backup is always kept, so numbering goes on
+   * from it after a restart. Defaults to no limit.
+   */
+  maxFiles?: number;
+  /**
+   * Keep the backups' total size on disk at most this many bytes, deleting
+   * the oldest (never the newest). Defaults to no limit.
+   */
+  maxTotalSize?: number;
+  /**
+   * Delete backups last modified more than this many ms ago (never the
+   * newest), checked after each rollover and at open. Defaults to no limit.
+   */
+  maxAge?: number;
+  /**
+   * Gzip each sealed backup (`events.0.bin` -> `events.0.bin.gz`) in the
+   * background, in the thread that opened the log. read(), readLog(),
+   * follow() and the CLI read them transparently. Defaults to false.
+   */
+  compress?: boolean;
   /** @internal File-system calls, for tests that make them fail. */
   fs?: FsOps;
 }
@@ -108,11 +133,12 @@ const FILE_MODE = 0o666;
  */
 const CHECK_INTERVAL_MS = 1000;
 
-interface Settings {
+interface Settings extends RetentionLimits {
   maxFileSize: number;
   durability: Durability;
   bufferSize: number;
   flushInterval: number;
+  compress: boolean;
 }
 
 function parseOptions(arg: unknown): Settings {
@@ -123,12 +149,20 @@ function parseOptions(arg: unknown): Settings {
     durability = 'sync',
     bufferSize = DEFAULT_BUFFER_SIZE,
     flushInterval = DEFAULT_FLUSH_INTERVAL_MS,
+    maxFiles,
+    maxTotalSize,
+    maxAge,
+    compress = false,
   } = options;
   const settings: Settings = {
     maxFileSize: positiveInteger(maxFileSize, 'maxFileSize'),
     durability: oneOf(durability, 'durability', DURABILITIES, 'sync'),
     bufferSize: positiveInteger(bufferSize, 'bufferSize'),
     flushInterval: optionalNonNegativeInteger(flushInterval, 'flushInterval') ?? DEFAULT_FLUSH_INTERVAL_MS,
+    maxFiles: maxFiles === undefined ? undefined : positiveInteger(maxFiles, 'maxFiles'),
+    maxTotalSize: optionalNonNegativeInteger(maxTotalSize, 'maxTotalSize'),
+    maxAge: optionalNonNegativeInteger(maxAge, 'maxAge'),
+    compress: optionalBoolean(compress, 'compress', false),
   };
   if (settings.bufferSize < 64) throw outOfRange('bufferSize', '>= 64', settings.bufferSize);
   if (settings.flushInterval > 0x7fff_ffff) throw outOfRange('flushInterval', '<= 2147483647', settings.flushInterval);
@@ -172,6 +206,12 @@ export class BinaryLogger extends EventEmitter implements Flushable, Disposable 
   #timer: NodeJS.Timeout | undefined;
   /** Events to emit once the lock is released (listeners may write). */
   #pending: Array<[string, unknown]> = [];
+  #settings: Settings;
+  /** Rotations reach the owner (events, compression) through this channel. */
+  #channel: BroadcastChannel | undefined;
+  #channelName: string;
+  /** Backups waiting to be compressed, in order; the owner works through them. */
+  #compressing: Promise<void> = Promise.resolve();
   #onTimer = (): void => this.#flushInBackground();
 
   /**
@@ -191,14 +231,17 @@ export class BinaryLogger extends EventEmitter implements Flushable, Disposable 
     const fsOps = (typeof options === 'object' && options !== null && options.fs) || nodeFs;
     this.maxFileSize = settings.maxFileSize;
     this.durability = settings.durability;
+    this.#settings = settings;
     this.#fs = fsOps;
     this.#buffered = settings.durability === 'buffered' || settings.durability === 'buffered-fsync';
     this.#fsync = settings.durability === 'fsync' || settings.durability === 'buffered-fsync';
     this.#flushInterval = settings.flushInterval;
     this.#staging = Buffer.allocUnsafeSlow(this.#buffered ? settings.bufferSize : SYNC_STAGING_BYTES);
 
-    const attachState = (options as { [ATTACH]?: SharedArrayBuffer })[ATTACH];
+    const attach = (options as { [ATTACH]?: { state: SharedArrayBuffer; channel: string } })[ATTACH];
+    const attachState = attach?.state;
     this.#owner = attachState === undefined;
+    this.#channelName = attach?.channel ?? `binary-logger:${randomUUID()}`;
     this.#state = new SharedState(attachState);
     if (this.#owner) {
       try {
@@ -218,6 +261,16 @@ export class BinaryLogger extends EventEmitter implements Flushable, Disposable 
         this.#closeFd();
         throw err;
       }
+      this.#channel = new BroadcastChannel(this.#channelName);
+      this.#channel.unref();
+      this.#channel.onmessage = (event) => {
+        const message = (event as MessageEvent).data as { rotate?: string };
+        if (typeof message?.rotate === 'string') this.#rotated(message.rotate);
+      };
+      this.#housekeepAtOpen();
+    } else {
+      this.#channel = new BroadcastChannel(this.#channelName);
+      this.#channel.unref();
     }
     if (this.#buffered) registerForExit(this);
     this.#emitPending();
@@ -232,12 +285,17 @@ export class BinaryLogger extends EventEmitter implements Flushable, Disposable 
     return {
       tag: HANDLE_TAG,
       state: this.#state.buffer,
+      channel: this.#channelName,
       path: this.path,
       options: {
         maxFileSize: this.maxFileSize,
         durability: this.durability,
         bufferSize: this.#buffered ? this.#staging.length : DEFAULT_BUFFER_SIZE,
         flushInterval: this.#flushInterval,
+        maxFiles: this.#settings.maxFiles,
+        maxTotalSize: this.#settings.maxTotalSize,
+        maxAge: this.#settings.maxAge,
+        compress: this.#settings.compress,
       },
     };
   }
@@ -257,7 +315,7 @@ export class BinaryLogger extends EventEmitter implements Flushable, Disposable 
    */
   static attach(handle: LoggerHandle, internal?: { fs?: FsOps }): BinaryLogger {
     if (!isHandle(handle)) throw invalidArgType('handle', 'a handle returned by BinaryLogger#share()', handle);
-    const options = { ...handle.options, fs: internal?.fs, [ATTACH]: handle.state };
+    const options = { ...handle.options, fs: internal?.fs, [ATTACH]: { state: handle.state, channel: handle.channel } };
     return new BinaryLogger(handle.path, options as unknown as BinaryLoggerOptions);
   }
 
@@ -324,7 +382,18 @@ export class BinaryLogger extends EventEmitter implements Flushable, Disposable 
    *   records cannot be written (they stay buffered, and a later flush()
    *   tries again).
    */
-  flush(): void {
+  flush(callback?: (err?: Error | null) => void): void {
+    if (callback) {
+      // The form pino and stream users call: errors go to the callback.
+      let failure: Error | null = null;
+      try {
+        this.flush();
+      } catch (err) {
+        failure = err as Error;
+      }
+      process.nextTick(callback, failure);
+      return;
+    }
     if (this.closed) throw loggerClosed(this.path);
     if (this.#used > 0) this.#commitStaging();
   }
@@ -357,6 +426,8 @@ export class BinaryLogger extends EventEmitter implements Flushable, Disposable 
     }
     this.#closeFd();
     if (this.#lockFile) releaseLock(this.#lockFile, this.#fs);
+    this.#channel?.close();
+    this.#channel = undefined;
     this.#emitPending();
     if (failure !== undefined) throw failure;
   }
@@ -572,6 +643,13 @@ export class BinaryLogger extends EventEmitter implements Flushable, Disposable 
     st.i32[PHASE] = PHASE_IDLE;
     if (st.i32[ROLL_FAILING] === 1) st.i32[ROLL_FAILING] = 0;
     this.#queue('rotate', backup);
+    if (hasLimits(this.#settings)) {
+      try {
+        applyRetention(this.path, this.#settings, fs);
+      } catch (err) {
+        this.#queue('error', err);
+      }
+    }
   }
 
   /**
@@ -727,13 +805,65 @@ export class BinaryLogger extends EventEmitter implements Flushable, Disposable 
   #emitPending(): void {
     while (this.#pending.length > 0) {
       const [event, value] = this.#pending.shift()!;
-      if (event === 'error' && this.listenerCount('error') === 0) {
-        const err = value as Error & { code?: string };
-        process.emitWarning(err.message, { code: err.code ?? 'BINLOG_ERROR' });
-      } else {
-        this.emit(event, value);
+      if (event === 'rotate') {
+        if (this.#owner) this.#rotated(value as string);
+        else {
+          this.emit('rotate', value);
+          this.#channel?.postMessage({ rotate: value });
+        }
+      } else if (event === 'error') this.#reportError(value);
+      else this.emit(event, value);
+    }
+  }
+
+  /** A background failure: an 'error' event if anyone listens, else a warning. */
+  #reportError(err: unknown): void {
+    if (this.listenerCount('error') > 0) this.emit('error', err);
+    else {
+      const e = err as Error & { code?: string };
+      process.emitWarning(e.message ?? String(err), { code: e.code ?? 'BINLOG_ERROR' });
+    }
+  }
+
+  /** In the owner: a backup was sealed (by any thread). */
+  #rotated(backup: string): void {
+    this.emit('rotate', backup);
+    if (this.#settings.compress) this.#compress(backup);
+  }
+
+  /** In the owner: compress a sealed backup after those queued before it. */
+  #compress(backup: string): void {
+    this.#compressing = this.#compressing.then(async () => {
+      try {
+        const gz = await compressBackup(backup);
+        if (gz) this.emit('compress', gz);
+      } catch (err) {
+        this.#reportError(err);
+      }
+    });
+  }
+
+  /** In the owner, at open: retention, and compression a crash left undone. */
+  #housekeepAtOpen(): void {
+    if (hasLimits(this.#settings)) {
+      try {
+        applyRetention(this.path, this.#settings, this.#fs);
+      } catch (err) {
+        this.#queue('error', err);
       }
     }
+    if (this.#settings.compress) {
+      removeCompressionLeftovers(this.path);
+      for (const backup of plainBackups(this.path)) this.#compress(backup.path);
+    }
+  }
+
+  /**
+   * Resolves once every backup sealed so far is compressed (`compress`
+   * option); at once otherwise.
+   */
+  whenCompressed(): Promise<void> {
+    return this.#compressing;
   }
 
   // ---------------------------------------------------------------- timers
@@ -758,8 +888,7 @@ export class BinaryLogger extends EventEmitter implements Flushable, Disposable 
       this.#commitStaging();
     } catch (err) {
       if (this.closed) return;
-      if (this.listenerCount('error') > 0) this.emit('error', err);
-      else process.emitWarning((err as Error).message, { code: (err as { code?: string }).code ?? 'BINLOG_ERROR' });
+      this.#reportError(err);
       if (this.#used > 0) this.#armTimer();
     }
   }
