@@ -511,6 +511,11 @@ function targets() {
   return out.length ? table(['target (issue 4)', 'this run', 'goal', ''], out, 'lrll') : '';
 }
 
+/** An argument as a shell would need it typed. */
+function shellQuote(arg) {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
 const cpu = os.cpus()[0]?.model ?? 'unknown';
 const header = [
   '# binary-logger benchmark results',
@@ -522,7 +527,7 @@ const header = [
   `- Rounds: ${opts.rounds} per contender, alternating (A B C ... A B C ...); every number is the median of the rounds${opts.quick ? '; **--quick: 1/10 of the records**' : ''}`,
   `- Peers: sonic-boom ${peerVersion('sonic-boom')}, pino ${peerVersion('pino')} (its destination is sonic-boom ${pinoSonicVersion()})`,
   `- Load average (1, 5, 15 min): ${loadStart.map((x) => x.toFixed(2)).join(', ')} at start, ${loadEnd.map((x) => x.toFixed(2)).join(', ')} at end`,
-  `- Command: \`npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}\``,
+  `- Command: \`npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).map(shellQuote).join(' ')}` : ''}\``,
 ];
 if (opts.note) header.push(`- Note: ${opts.note}`);
 header.push(
