@@ -282,6 +282,7 @@ export class BinaryLogger extends EventEmitter implements Flushable, Disposable 
    */
   share(): LoggerHandle {
     this.#assertOpen();
+    this.#state.shared = true;
     return {
       tag: HANDLE_TAG,
       state: this.#state.buffer,
