@@ -6,6 +6,7 @@
  *     length:  uint32         // big-endian, payload bytes
  *     payload: uint8[length]  // UTF-8 for strings
  */
+import { gunzipSync } from 'node:zlib';
 
 /** Bytes of the length prefix in front of every payload. */
 export const HEADER_BYTES = 4;
@@ -60,4 +61,18 @@ export function rolloverPoint(buf: Uint8Array, start: number, end: number, base:
     if (base + (pos - start) >= limit) return pos;
   }
   return -1;
+}
+
+/**
+ * Decompress a gzip-compressed backup, allocating no more than its gzip
+ * trailer says it holds (ISIZE, the uncompressed size mod 2^32): a small
+ * hostile file cannot make a reader allocate gigabytes. Throws on anything
+ * that is not a whole, consistent gzip file.
+ */
+export function gunzipBackup(data: Buffer): Buffer {
+  if (data.length < 18) throw new Error(`a gzip file has at least 18 bytes, this one ${data.length}`);
+  const size = data.readUInt32LE(data.length - 4);
+  const out = gunzipSync(data, { maxOutputLength: Math.max(size, 1) });
+  if (out.length !== size) throw new Error(`it decompresses to ${out.length} bytes, its trailer says ${size}`);
+  return out;
 }

@@ -8,9 +8,8 @@
  * checked against the bytes the file has before anything is allocated for it.
  */
 import { closeSync, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
 import { CorruptLogError, invalidArgType, invalidArgValue, isErrno } from './errors.js';
-import { HEADER_BYTES, readHeader } from './format.js';
+import { HEADER_BYTES, gunzipBackup, readHeader } from './format.js';
 import { backupPath, listBackups, nextSeq, type Backup } from './naming.js';
 import { oneOf, optionalBoolean, toPath } from './validate.js';
 
@@ -215,7 +214,7 @@ function openBackup(backup: Backup, freshBuffers: boolean, from: number): FileRe
     // of memory (maxFileSize plus a record).
     let data: Buffer;
     try {
-      data = gunzipSync(readFileSync(backup.path));
+      data = gunzipBackup(readFileSync(backup.path));
     } catch (err) {
       if (isErrno(err, 'ENOENT')) return undefined;
       if (err instanceof Error && !(err as NodeJS.ErrnoException).syscall) {

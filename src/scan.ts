@@ -9,8 +9,7 @@
  * any bytes at all give a walk bounded by the file's size.
  */
 import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
-import { HEADER_BYTES, readHeader } from './format.js';
+import { HEADER_BYTES, gunzipBackup, readHeader } from './format.js';
 import { READ_CHUNK_BYTES } from './reader.js';
 
 /** Random access to a file's bytes through one buffer. */
@@ -105,7 +104,7 @@ export function openSource(path: string, gzip = false): Opened {
     if (!gzip) return { source: new FileWindow(fd, stat.size), diskSize };
     let data: Buffer;
     try {
-      data = gunzipSync(readFileSync(fd));
+      data = gunzipBackup(readFileSync(fd));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).syscall) throw err;
       closeSync(fd);

@@ -162,3 +162,14 @@ test('a corrupt .gz backup is reported as CorruptLogError naming it', (t) => {
   assert.throws(() => [...readLog(path)], { code: 'ERR_LOG_CORRUPT', path: join(dir, 'events.0.bin.gz'), offset: 0 });
   assert.equal(statSync(join(dir, 'events.0.bin.gz')).size, 15);
 });
+
+test('a small .gz that claims less than it decompresses to is refused before it can fill memory', (t) => {
+  const dir = tempDir(t);
+  const path = join(dir, 'events.bin');
+  const bomb = gzipSync(Buffer.alloc(50 << 20)); // 50 MiB of zeros: about 50 KB compressed
+  bomb.writeUInt32LE(1000, bomb.length - 4); // the trailer claims 1000 bytes
+  writeFileSync(join(dir, 'events.0.bin.gz'), bomb);
+  const before = process.memoryUsage().arrayBuffers;
+  assert.throws(() => [...readLog(path)], { code: 'ERR_LOG_CORRUPT', path: join(dir, 'events.0.bin.gz') });
+  assert.ok(process.memoryUsage().arrayBuffers - before < 10 << 20);
+});
