@@ -20,6 +20,7 @@
 import './polyfill.js';
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { constants as fsConstants } from 'node:fs';
 import { BroadcastChannel } from 'node:worker_threads';
 import {
   ERR_LOGGER_CLOSED,
@@ -764,10 +765,13 @@ export class BinaryLogger extends EventEmitter implements Flushable, Disposable 
     const size = fs.fstatSync(fd).size;
     const whole = wholeRecordsEnd(fs, fd, size);
     if (whole < size) {
+      // Keep a copy before cutting: a corrupt length looks like a torn tail,
+      // and no byte is deleted without a copy (binlog repair does the same).
+      const copy = this.#setAside(fd, whole, size);
       fs.ftruncateSync(fd, whole);
-      process.emitWarning(`Cut a torn tail of ${size - whole} bytes off "${path}" at byte ${whole}`, {
+      process.emitWarning(`Cut a torn tail of ${size - whole} bytes off "${path}" at byte ${whole}; the bytes are kept in "${copy}"`, {
         code: WARN_TORN_TAIL,
-        detail: 'The process that wrote the log died while writing its last record; that record was never acknowledged.',
+        detail: 'A process died while writing the last record (which was never acknowledged), or a length is corrupt.',
       });
     }
     this.#useFd(fd, whole);
@@ -794,6 +798,34 @@ export class BinaryLogger extends EventEmitter implements Flushable, Disposable 
     if (change === undefined) return;
     process.emitWarning(`The current file "${this.path}" ${change}`, { code: WARN_CURRENT_FILE_CHANGED });
     this.#repair();
+  }
+
+  /** Copy bytes [from, to) of the current file to a new `<path>.corrupt-<from>[.n]`. */
+  #setAside(fd: number, from: number, to: number): string {
+    const fs = this.#fs;
+    let name = `${this.path}.corrupt-${from}`;
+    let out = -1;
+    for (let n = 1; out < 0; n++) {
+      try {
+        out = fs.openSync(name, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL, FILE_MODE);
+      } catch (err) {
+        if (!isErrno(err, 'EEXIST')) throw err;
+        name = `${this.path}.corrupt-${from}.${n}`;
+      }
+    }
+    try {
+      const chunk = Buffer.allocUnsafe(Math.min(to - from, SCAN_CHUNK_BYTES));
+      for (let pos = from; pos < to; ) {
+        const got = fs.readSync(fd, chunk, 0, Math.min(chunk.length, to - pos), pos);
+        if (got === 0) break;
+        writeAll(fs, out, chunk, 0, got);
+        pos += got;
+      }
+      fs.fsyncSync(out);
+    } finally {
+      tryClose(fs, out);
+    }
+    return name;
   }
 
   // ---------------------------------------------------------------- events

@@ -766,6 +766,7 @@ for (const torn of [1, 2, 3, 4, 5, 8]) {
     const warnings = captureWarnings(t);
     const logger = new BinaryLogger(path, 1000);
     assert.equal(statSync(path).size, WHOLE, 'cut at open, before any write');
+    assert.deepEqual(readFileSync(`${path}.corrupt-${WHOLE}`), frame(...RECORDS).subarray(WHOLE, WHOLE + torn), 'the cut bytes are kept');
     logger.write('delta');
     logger.close();
     assert.deepEqual(readFileSync(path), frame('alpha', 'beta', 'delta'));
@@ -884,6 +885,7 @@ test('a current file that reaches maxFileSize once its torn tail is cut is rolle
   assert.deepEqual(listFiles(dir), [
     { name: 'events.0.bin', size: 16 },
     { name: 'events.bin', size: 0 },
+    { name: 'events.bin.corrupt-16', size: 2 },
   ]);
   assert.deepEqual(readFileSync(join(dir, 'events.0.bin')), frame('abcd', 'efgh'));
 });
