@@ -387,7 +387,7 @@ export const CONTENDERS = {
 
 // T1: ours in worker threads.
 for (const durability of ['buffered', 'sync']) {
-  for (const threads of [1, 2, 4]) {
+  for (const threads of [1, 2, 4, 8]) {
     CONTENDERS[`t${threads}-${durability}`] = {
       label: `ours '${durability}', ${threads} thread${threads > 1 ? 's' : ''}`,
       family: 'ours',

@@ -91,8 +91,8 @@ const WORKLOADS = [
   {
     id: 'T1',
     kind: 'threads',
-    title: `T1: W1 (${fmtInt(COUNTS.T1)} records) written by 1, 2 and 4 worker threads sharing one log`,
-    contenders: ['t1-buffered', 't2-buffered', 't4-buffered', 't1-sync', 't2-sync', 't4-sync'],
+    title: `T1: W1 (${fmtInt(COUNTS.T1)} records) written by 1, 2, 4 and 8 worker threads sharing one log`,
+    contenders: ['t1-buffered', 't2-buffered', 't4-buffered', 't8-buffered', 't1-sync', 't2-sync', 't4-sync', 't8-sync'],
   },
 ];
 
