@@ -63,3 +63,15 @@ export function predictFiles(payloads: Array<string | Uint8Array>, maxFileSize: 
 
 /** Tests run from the repository root (npm test does). */
 export const REPO_ROOT = process.cwd();
+
+/** A small deterministic generator (mulberry32). */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -9,6 +9,9 @@
  */
 import type { Durability } from '../../src/index.js';
 import type { FsOps } from '../../src/fsops.js';
+import { rng } from '../helpers.js';
+
+export { rng };
 
 /** A file-system call at which the child SIGKILLs itself (after the call; a writeSync writes half). */
 export interface DiePoint {
@@ -38,18 +41,6 @@ export interface CrashChildConfig {
   /** Records per writer; then the writer idles until killed. */
   cap: number;
   die?: DiePoint;
-}
-
-/** A small deterministic generator (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const FILL = 'abcdefghijklmnopqrstuvwxyz0123456789é€';
