@@ -13,7 +13,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { isErrno } from './errors.js';
 import { listBackups, nextSeq, splitName } from './naming.js';
-import { checkPosition, decodeUtf8, logFiles, type LogEntry, type Position } from './reader.js';
+import { checkPosition, entryOf, logFiles, type LogEntry, type Position } from './reader.js';
 import { oneOf, optionalBoolean, optionalNonNegativeInteger, toPath } from './validate.js';
 
 export interface FollowOptions {
@@ -97,12 +97,10 @@ async function* run(
       let progressed = false;
       for (const file of logFiles(path, raw, position)) {
         while (file.next()) {
-          const payload = raw ? file.buf.subarray(file.payloadStart, file.payloadEnd) : decodeUtf8(file.buf, file.payloadStart, file.payloadEnd);
-          const next = { seq: file.seq, offset: file.nextOffset };
-          const entry = withPositions ? { payload, position: { seq: file.seq, offset: file.offset }, next } : payload;
-          position = next;
+          const entry = entryOf(file, raw);
+          position = entry.next;
           progressed = true;
-          yield entry;
+          yield withPositions ? entry : entry.payload;
           if (signal?.aborted) throw abortError(signal);
         }
       }

@@ -330,14 +330,17 @@ function* readBuffers(path: string, from?: Position): Generator<Buffer, void, un
   }
 }
 
+/** The record `file.next()` just reached, as a LogEntry. */
+export function entryOf(file: FileRecordReader, raw: boolean): LogEntry<string | Buffer> {
+  return {
+    payload: raw ? file.buf.subarray(file.payloadStart, file.payloadEnd) : decodeUtf8(file.buf, file.payloadStart, file.payloadEnd),
+    position: { seq: file.seq, offset: file.offset },
+    next: { seq: file.seq, offset: file.nextOffset },
+  };
+}
+
 function* readEntries(path: string, raw: boolean, from?: Position): Generator<LogEntry<string | Buffer>, void, undefined> {
   for (const file of logFiles(path, raw, from)) {
-    while (file.next()) {
-      yield {
-        payload: raw ? file.buf.subarray(file.payloadStart, file.payloadEnd) : decodeUtf8(file.buf, file.payloadStart, file.payloadEnd),
-        position: { seq: file.seq, offset: file.offset },
-        next: { seq: file.seq, offset: file.nextOffset },
-      };
-    }
+    while (file.next()) yield entryOf(file, raw);
   }
 }
