@@ -343,9 +343,14 @@ export class BinaryLogger extends EventEmitter implements Flushable, Disposable 
    *   which case no byte of the record is left in the file.
    */
   write(payload: string | Uint8Array): void {
-    if (this.#closed) throw loggerClosed(this.path);
+    // The owner may have closed the log from another thread: a buffered
+    // write must not be taken into a buffer that can never be flushed.
+    if (this.#closed || Atomics.load(this.#state.i32, CLOSED) === 1) {
+      if (!this.#closed) this.close();
+      throw loggerClosed(this.path);
+    }
     checkPayload(payload);
-    let staging = this.#staging;
+    const staging = this.#staging;
     let at = this.#used + HEADER_BYTES;
     let n: number;
     if (typeof payload === 'string') {

@@ -13,8 +13,13 @@ import { tempDir } from './helpers.js';
 const COMMANDS = new URL('./fixtures/thread-commands.js', import.meta.url);
 
 /** A worker attached to `logger`'s log that runs one command at a time. */
-function attachWorker(logger: BinaryLogger): { run(command: object): Promise<{ ok?: unknown; error?: string }>; worker: Worker } {
+function attachWorker(
+  t: { after(fn: () => unknown): void },
+  logger: BinaryLogger,
+): { run(command: object): Promise<{ ok?: unknown; error?: string }>; worker: Worker } {
   const worker = new Worker(COMMANDS, { workerData: { handle: logger.share() } });
+  // Never let a failed assertion leave a worker keeping the test file alive.
+  t.after(() => worker.terminate());
   return {
     worker,
     async run(command) {
@@ -28,8 +33,8 @@ function attachWorker(logger: BinaryLogger): { run(command: object): Promise<{ o
 test('close() of an attached logger detaches that thread only', async (t) => {
   const path = join(tempDir(t), 'events.bin');
   const logger = new BinaryLogger(path, 1000);
-  const a = attachWorker(logger);
-  const b = attachWorker(logger);
+  const a = attachWorker(t, logger);
+  const b = attachWorker(t, logger);
   assert.deepEqual(await a.run({ op: 'write', payload: 'a1' }), { ok: true });
   assert.deepEqual(await a.run({ op: 'close' }), { ok: true });
   assert.deepEqual(await a.run({ op: 'closed' }), { ok: true });
@@ -46,7 +51,7 @@ test('close() of an attached logger detaches that thread only', async (t) => {
 test('closing the owner closes the log for every thread', async (t) => {
   const path = join(tempDir(t), 'events.bin');
   const logger = new BinaryLogger(path, 50);
-  const a = attachWorker(logger);
+  const a = attachWorker(t, logger);
   assert.deepEqual(await a.run({ op: 'write', payload: 'before' }), { ok: true });
   logger.close();
   assert.deepEqual(await a.run({ op: 'closed' }), { ok: true });
@@ -58,10 +63,23 @@ test('closing the owner closes the log for every thread', async (t) => {
   assert.deepEqual([...readLog(path)], ['before']);
 });
 
+test('a buffered write in a worker after the owner closed the log throws at once', async (t) => {
+  const path = join(tempDir(t), 'events.bin');
+  const logger = new BinaryLogger(path, { maxFileSize: 1000, durability: 'buffered', flushInterval: 0 });
+  const a = attachWorker(t, logger);
+  assert.deepEqual(await a.run({ op: 'write', payload: 'kept' }), { ok: true });
+  assert.deepEqual(await a.run({ op: 'flush' }), { ok: true });
+  logger.close();
+  assert.deepEqual(await a.run({ op: 'write', payload: 'refused' }), { error: 'ERR_LOGGER_CLOSED' });
+  assert.deepEqual(await a.run({ op: 'closed' }), { ok: true });
+  await a.worker.terminate();
+  assert.deepEqual([...readLog(path)], ['kept']);
+});
+
 test('a worker that exits without closing leaves its buffered records flushed', async (t) => {
   const path = join(tempDir(t), 'events.bin');
   const logger = new BinaryLogger(path, { maxFileSize: 1 << 20, durability: 'buffered', flushInterval: 0 });
-  const a = attachWorker(logger);
+  const a = attachWorker(t, logger);
   for (let i = 0; i < 5; i++) assert.deepEqual(await a.run({ op: 'write', payload: `w${i}` }), { ok: true });
   assert.deepEqual([...readLog(path)], [], 'still in the worker\'s buffer');
   a.worker.postMessage({ op: 'exit' });
