@@ -579,8 +579,10 @@ describe('one logger per log', () => {
     const first = new BinaryLogger(path, 100);
     const attempt = async (): Promise<string> => {
       const worker = new Worker(LOCK_CHILD, { workerData: { path } });
-      const [result] = (await once(worker, 'message')) as [string];
-      await once(worker, 'exit');
+      const message = once(worker, 'message');
+      const exited = once(worker, 'exit'); // listening before it can happen
+      const [result] = (await message) as [string];
+      await exited;
       return result;
     };
     assert.equal(await attempt(), 'ERR_LOGGER_PATH_IN_USE');
