@@ -361,6 +361,17 @@ function labelOf(workload, contender) {
   return CONTENDERS[contender].label;
 }
 
+/** The cells every table shares: rate, throughput, time, spread, CPU. */
+function timingCells(r, count, bytes) {
+  const s = r.ns / 1e9;
+  return [fmtRate(count / s), fmt(bytes / 1e6 / s), fmt(s, 3), spread(r), cpuCell(r)];
+}
+
+/** Peak RSS during the run, and what the run added to it. */
+function rssCells(r) {
+  return [mib(r.peakRss), mib(r.peakRss - r.rssBefore)];
+}
+
 function writeTable({ workload, count, bytes, rows }) {
   const ceil = familyBest(rows, 'ceiling', workload.contenders);
   const sonicBest = familyBest(rows, 'sonic', workload.contenders);
@@ -369,17 +380,11 @@ function writeTable({ workload, count, bytes, rows }) {
   const lines = [];
   for (const c of workload.contenders) {
     const r = rows.get(c);
-    const s = r.ns / 1e9;
     lines.push([
       labelOf(workload, c),
-      fmtRate(count / s),
-      fmt(bytes / 1e6 / s),
-      fmt(s, 3),
-      spread(r),
-      cpuCell(r),
+      ...timingCells(r, count, bytes),
       r.outBytes !== undefined ? fmt(r.outBytes / 1e6, 0) : '',
-      mib(r.peakRss),
-      mib(r.peakRss - r.rssBefore),
+      ...rssCells(r),
       fmtRatio(ceil ? r.ns / ceil.ns : NaN),
       fmtRatio(sonicBest ? r.ns / sonicBest.ns : NaN),
       fmtRatio(naiveRef ? r.ns / naiveRef.ns : NaN),
@@ -396,16 +401,10 @@ function readTable({ workload, count, bytes, rows }) {
   const headers = ['contender', 'records/s', 'MB/s', 'time s', 'spread', 'CPU s', 'peak RSS MiB', '+RSS MiB', 'x readFileSync', 'x naive reader', 'check'];
   const lines = workload.contenders.map((c) => {
     const r = rows.get(c);
-    const s = r.ns / 1e9;
     return [
       CONTENDERS[c].label,
-      fmtRate(count / s),
-      fmt(bytes / 1e6 / s),
-      fmt(s, 3),
-      spread(r),
-      cpuCell(r),
-      mib(r.peakRss),
-      mib(r.peakRss - r.rssBefore),
+      ...timingCells(r, count, bytes),
+      ...rssCells(r),
       fmtRatio(ceil?.ok ? r.ns / ceil.ns : NaN),
       fmtRatio(naiveRef?.ok ? r.ns / naiveRef.ns : NaN),
       status(r),
@@ -420,16 +419,10 @@ function threadsTable({ workload, count, bytes, rows }, w1) {
   const lines = workload.contenders.map((c) => {
     const r = rows.get(c);
     const one = rows.get(`t1-${CONTENDERS[c].durability}`);
-    const s = r.ns / 1e9;
     return [
       CONTENDERS[c].label,
-      fmtRate(count / s),
-      fmt(bytes / 1e6 / s),
-      fmt(s, 3),
-      spread(r),
-      cpuCell(r),
-      mib(r.peakRss),
-      mib(r.peakRss - r.rssBefore),
+      ...timingCells(r, count, bytes),
+      ...rssCells(r),
       fmtRatio(one?.ok ? one.ns / r.ns : NaN),
       fmtRatio(w1ceil?.ok && w1.count === count ? r.ns / w1ceil.ns : NaN),
       status(r),

@@ -36,7 +36,7 @@ import {
 import { releaseLock, takeLock } from './lockfile.js';
 import { applyRetention, compressBackup, hasLimits, plainBackups, removeCompressionLeftovers, type RetentionLimits } from './retention.js';
 import { registerForExit, unregisterForExit, type Flushable } from './exit.js';
-import { HEADER_BYTES, MAX_PAYLOAD_BYTES, readHeader, rolloverPoint, writeHeader } from './format.js';
+import { HEADER_BYTES, MAX_PAYLOAD_BYTES, lastWholeRecordEnd, readHeader, rolloverPoint, writeHeader } from './format.js';
 import { APPEND_FLAGS, DIR_FLAGS, FRESH_FLAGS, nodeFs, withPath, writeAll, type FsOps } from './fsops.js';
 import { backupPath, listBackups, nextSeq, rolloverTempPath, splitName } from './naming.js';
 import { readLog, type LogEntry, type ReadLogOptions } from './reader.js';
@@ -945,29 +945,25 @@ const utf8Write: (buf: Buffer, s: string, offset: number) => number =
 /** Marks the options of an attached logger; not part of the public API. */
 const ATTACH = Symbol('binary-logger.attach');
 
-/** End offset of the last whole record in the file open at `fd`. */
+/**
+ * End offset of the last whole record in the file open at `fd`, reading it
+ * a chunk at a time. A record longer than the chunk is skipped by its
+ * length (checked against the file size) rather than read into memory.
+ */
 function wholeRecordsEnd(fs: FsOps, fd: number, size: number): number {
   const chunk = Buffer.allocUnsafe(Math.min(Math.max(size, HEADER_BYTES), SCAN_CHUNK_BYTES));
   let pos = 0; // start of the next record in the file
   while (size - pos >= HEADER_BYTES) {
     const got = fs.readSync(fd, chunk, 0, Math.min(chunk.length, size - pos), pos);
     if (got < HEADER_BYTES) break; // the file shrank under us
-    let at = 0;
-    for (;;) {
-      if (got - at < HEADER_BYTES) break;
-      const next = at + HEADER_BYTES + readHeader(chunk, at);
-      if (next > got) {
-        // A record running past this chunk: skip it by its length if the
-        // file holds it, so a record larger than the chunk costs no memory.
-        if (at === 0) {
-          if (pos + next > size) return pos;
-          at = next;
-        }
-        break;
-      }
-      at = next;
+    const whole = lastWholeRecordEnd(chunk, 0, got);
+    if (whole > 0) {
+      pos += whole;
+      continue;
     }
-    pos += at;
+    const next = pos + HEADER_BYTES + readHeader(chunk, 0);
+    if (next > size) break; // a torn tail
+    pos = next;
   }
   return pos;
 }
