@@ -716,14 +716,19 @@ test('a directory without write permission throws EACCES naming the path', (t) =
   const locked = join(dir, 'locked');
   mkdirSync(locked);
   chmodSync(locked, 0o500);
-  t.after(() => chmodSync(locked, 0o700));
-  const path = join(locked, 'events.bin');
-  assert.throws(() => new BinaryLogger(path, 100), (err: unknown) => {
-    assert.equal((err as NodeJS.ErrnoException).code, 'EACCES');
-    assert.ok((err as Error).message.includes(path), (err as Error).message);
-    return true;
-  });
-  assert.deepEqual(readdirSync(locked), []);
+  // Restored here, not in t.after: the temp dir's own cleanup runs first and
+  // would leave nothing to chmod (ENOENT).
+  try {
+    const path = join(locked, 'events.bin');
+    assert.throws(() => new BinaryLogger(path, 100), (err: unknown) => {
+      assert.equal((err as NodeJS.ErrnoException).code, 'EACCES');
+      assert.ok((err as Error).message.includes(path), (err as Error).message);
+      return true;
+    });
+    assert.deepEqual(readdirSync(locked), []);
+  } finally {
+    chmodSync(locked, 0o700);
+  }
 });
 
 test('a write that fails part-way throws the OS error and leaves no byte of its record', (t) => {
