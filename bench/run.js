@@ -2,11 +2,12 @@
 // contender in a fresh child process, alternating (A B C .. A B C ..) for
 // N rounds, checks each output, and prints one table per workload (medians
 // of the rounds, and ratios of median times). A full run also writes the
-// tables to bench/RESULTS.md.
+// tables to bench/RESULTS.md and one SVG chart per workload to
+// bench/chart-<id>.svg.
 //
 //   node bench/run.js [--rounds N] [--quick] [--only W1,R1] [--out FILE]
 //                     [--no-write] [--note TEXT] [--cpu-prof DIR]
-//                     [--contenders ours-buffered,ceiling]
+//                     [--contenders ours-buffered,ceiling] [--charts DIR]
 //
 // See bench/README.md.
 
@@ -16,19 +17,23 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { chartsOf } from './charts.js';
 import { CONTENDERS } from './contenders.js';
+import { fmt, fmtInt, fmtRate, fmtRatio, median } from './fmt.js';
+import { INTERVAL_MS, LATENCY_CONTENDERS, LATENCY_COUNT, latencyRow, latencySpec, latencyTable } from './latency.js';
 import { FULL_COUNTS, PAYLOAD_KIND, framesOf, sha256 } from './payloads.js';
 import { checkBinaryLog, checkLines, checkPino, checkThreads } from './verify.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const CHILD = join(here, 'child.js');
+const LATENCY_CHILD = join(here, 'latency-child.js');
 const CHILD_TIMEOUT_MS = 10 * 60 * 1000;
 const MiB = 1024 * 1024;
 
 // ------------------------------------------------------------------ options
 
 function parseArgs(argv) {
-  const o = { rounds: undefined, quick: false, only: undefined, out: undefined, write: true, note: undefined, cpuProf: undefined };
+  const o = { rounds: undefined, quick: false, only: undefined, out: undefined, write: true, note: undefined, cpuProf: undefined, charts: undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -44,6 +49,7 @@ function parseArgs(argv) {
     else if (a === '--no-write') o.write = false;
     else if (a.startsWith('--note')) o.note = value();
     else if (a.startsWith('--cpu-prof')) o.cpuProf = resolve(value());
+    else if (a.startsWith('--charts')) o.charts = resolve(value());
     else if (a === '--help' || a === '-h') {
       const text = readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n');
       console.log(text.slice(0, text.findIndex((l) => !l.startsWith('//'))).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
@@ -57,7 +63,7 @@ function parseArgs(argv) {
 
 const opts = parseArgs(process.argv.slice(2));
 const scale = opts.quick ? 10 : 1;
-const COUNTS = Object.fromEntries(Object.entries(FULL_COUNTS).map(([k, v]) => [k, Math.floor(v / scale)]));
+const COUNTS = Object.fromEntries(Object.entries({ ...FULL_COUNTS, L1: LATENCY_COUNT }).map(([k, v]) => [k, Math.floor(v / scale)]));
 
 // ---------------------------------------------------------------- workloads
 
@@ -94,12 +100,20 @@ const WORKLOADS = [
     title: `T1: W1 (${fmtInt(COUNTS.T1)} records) written by 1, 2, 4 and 8 worker threads sharing one log`,
     contenders: ['t1-buffered', 't2-buffered', 't4-buffered', 't8-buffered', 't1-sync', 't2-sync', 't4-sync', 't8-sync'],
   },
+  {
+    id: 'L1',
+    kind: 'latency',
+    title: `L1: follow() latency, ${fmtInt(COUNTS.L1)} records appended by another process every ${INTERVAL_MS} ms, beside GNU tail -F`,
+    contenders: Object.keys(LATENCY_CONTENDERS),
+    intervalMs: INTERVAL_MS,
+  },
 ];
 
 let selected = opts.only ? WORKLOADS.filter((w) => opts.only.includes(w.id)) : WORKLOADS;
 if (opts.contenders) {
-  const unknown = opts.contenders.filter((c) => !CONTENDERS[c]);
-  if (unknown.length) throw new Error(`unknown contender(s) ${unknown.join(', ')}; known: ${Object.keys(CONTENDERS).join(', ')}`);
+  const known = { ...CONTENDERS, ...LATENCY_CONTENDERS };
+  const unknown = opts.contenders.filter((c) => !known[c]);
+  if (unknown.length) throw new Error(`unknown contender(s) ${unknown.join(', ')}; known: ${Object.keys(known).join(', ')}`);
   selected = selected
     .map((w) => ({ ...w, contenders: w.contenders.filter((c) => opts.contenders.includes(c)), na: [] }))
     .filter((w) => w.contenders.length > 0);
@@ -111,35 +125,15 @@ if (opts.only) {
 
 // ------------------------------------------------------------------ helpers
 
-function fmtInt(n) {
-  return Math.round(n).toLocaleString('en-US');
-}
-function fmt(n, digits = 1) {
-  return Number.isFinite(n) ? n.toFixed(digits) : 'n/a';
-}
-function fmtRate(n) {
-  if (!Number.isFinite(n)) return 'n/a';
-  if (n >= 1e6) return `${(n / 1e6).toFixed(2)} M`;
-  if (n >= 1e3) return `${(n / 1e3).toFixed(1)} k`;
-  return n.toFixed(0);
-}
-function fmtRatio(r) {
-  return Number.isFinite(r) ? `${r.toFixed(2)}x` : 'n/a';
-}
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
-function runChild(spec) {
+/** Run one measurement (child.js, or `script`) in a fresh process; resolves to its BENCH_RESULT, or { error }. */
+function runChild(spec, script = CHILD) {
   return new Promise((resolvePromise) => {
     const args = ['--expose-gc'];
     if (spec.cpuProf) {
       mkdirSync(spec.cpuProf.dir, { recursive: true });
       args.push('--cpu-prof', '--cpu-prof-dir', spec.cpuProf.dir, '--cpu-prof-name', `${spec.cpuProf.name}.cpuprofile`, '--cpu-prof-interval', '100');
     }
-    const child = spawn(process.execPath, [...args, CHILD, JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...args, script, JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
@@ -261,8 +255,34 @@ function progress(s) {
 }
 
 progress(`binary-logger bench: ${selected.map((w) => w.id).join(', ')}; ${opts.rounds} rounds${opts.quick ? ' (quick: 1/10 of the records)' : ''}; temp ${root}`);
+/** L1: every round runs each contender once in a fresh latency-child.js; rows pool the rounds' samples. */
+async function measureLatency(workload) {
+  const count = COUNTS.L1;
+  const samples = new Map(workload.contenders.map((c) => [c, []]));
+  for (let round = 1; round <= opts.rounds; round++) {
+    for (const contender of workload.contenders) {
+      const dir = mkdtempSync(join(root, `${workload.id}-${contender}-`));
+      const result = await runChild(latencySpec(contender, dir, count), LATENCY_CHILD);
+      rmSync(dir, { recursive: true, force: true });
+      const sample = result.error ? { error: result.error } : result;
+      samples.get(contender).push(sample);
+      const lat = sample.latenciesUs;
+      progress(
+        `  ${workload.id} round ${round}/${opts.rounds} ${contender.padEnd(20)} ` +
+          (lat ? `median ${fmt(median(lat) / 1000, 3)} ms  ok` : `FAIL: ${sample.error}`),
+      );
+    }
+  }
+  const rows = new Map([...samples].map(([c, list]) => [c, latencyRow(c, list)]));
+  return { workload, count, bytes: count * 61, rows };
+}
+
 try {
   for (const workload of selected) {
+    if (workload.kind === 'latency') {
+      results.push(await measureLatency(workload));
+      continue;
+    }
     const inp = inputFor(workload);
     let input = inp.path;
     if (workload.kind === 'read') {
@@ -531,12 +551,15 @@ header.push(
   'payloads are loaded), which includes the payloads held in memory; `+RSS` is that peak minus the RSS before the run: what',
   'writing added. `x ceiling`, `x sonic-boom best`, `x naive` are time ratios (this / that): below 1.00x is faster.',
   '`check`: the output was read back and its record count and sha256 over the payloads in order matched.',
+  'L1: append-to-yield latency, from a write(2) in a writer process to the record reaching the follower; the rounds are pooled;',
+  '`check`: every record arrived, once, in order.',
 );
 
 const sections = [header.join('\n')];
 const w1 = results.find((r) => r.workload.id === 'W1');
 for (const r of results) {
-  const body = r.workload.kind === 'write' ? writeTable(r) : r.workload.kind === 'read' ? readTable(r) : threadsTable(r, w1);
+  const tables = { write: writeTable, read: readTable, threads: (x) => threadsTable(x, w1), latency: (x) => latencyTable(x, table) };
+  const body = tables[r.workload.kind](r);
   sections.push(`## ${r.workload.title}\n\n${body}`);
 }
 const t = targets();
@@ -551,5 +574,24 @@ if (outFile && opts.write) {
   progress(`wrote ${outFile}`);
 } else if (!outFile) {
   progress('(a partial run: not written to bench/RESULTS.md; use --out FILE to keep it)');
+}
+
+// Charts: a full run writes them beside RESULTS.md; a partial one only where --charts says.
+const chartDir = opts.charts ?? (fullRun && opts.write && !opts.out ? here : undefined);
+if (chartDir && opts.write) {
+  const day = startedAt.toISOString().slice(0, 10);
+  const settings = [`${opts.rounds} round${opts.rounds > 1 ? 's' : ''}, medians`];
+  if (opts.quick) settings.push('--quick: 1/10 of the records');
+  if (!fullRun) settings.push('a partial run');
+  const footer = [
+    `binary-logger npm run bench, ${day}: ${settings.join('; ')}. Load average ${loadStart[0].toFixed(2)} at start, ${loadEnd[0].toFixed(2)} at end.`,
+    `${cpu}, ${os.cpus().length} cores, ${fmt(os.totalmem() / 2 ** 30, 0)} GiB RAM; Node ${process.version}, ${os.type()} ${os.release()} ${os.arch()}; ${fileSystemOf(os.tmpdir())}.`,
+    ...(opts.note ? [`Note: ${opts.note}`] : []),
+  ];
+  mkdirSync(chartDir, { recursive: true });
+  for (const chart of chartsOf(results, { footer, labelOf })) {
+    writeFileSync(join(chartDir, chart.file), chart.svg);
+    progress(`wrote ${join(chartDir, chart.file)}`);
+  }
 }
 if (results.some((r) => [...r.rows.values()].some((row) => !row.ok))) process.exitCode = 1;
