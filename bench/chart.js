@@ -145,7 +145,7 @@ export function barChart(spec) {
   const labelW = Math.max(...spec.rows.map((r) => textWidth(r.label, LABEL, r.bold))) + 12;
   const valueW = Math.max(...spec.rows.map((r) => textWidth(r.text, VALUE, r.bold))) + 10;
   const minPlot = 260;
-  const width = Math.max(spec.width ?? 800, MARGIN * 2 + labelW + minPlot + valueW, textWidth(spec.title, 16, true) / 2);
+  const width = Math.max(spec.width ?? 800, MARGIN * 2 + labelW + minPlot + valueW);
   const head = header(spec, width);
   const x0 = MARGIN + labelW;
   const plotW = width - MARGIN - x0 - valueW;
@@ -197,10 +197,12 @@ export function columnChart(spec) {
   const nSeries = spec.series.length;
   const groupW = nSeries * colW + (nSeries - 1) * 6 + 36;
   const axisW = 56;
-  const width = Math.max(spec.width ?? 800, MARGIN * 2 + axisW + spec.groups.length * groupW);
+  // The reference line's label sits right of the plot, where no column label can be.
+  const refW = spec.reference ? textWidth(spec.reference.label, 10) + 8 : 0;
+  const width = Math.max(spec.width ?? 800, MARGIN * 2 + axisW + spec.groups.length * groupW + refW);
   const head = header({ ...spec, legend: spec.series }, width);
   const x0 = MARGIN + axisW;
-  const plotW = width - MARGIN - x0;
+  const plotW = width - MARGIN - x0 - refW;
   const plotH = 260;
   const labelRoom = 34; // two lines of text above the tallest column
   const top = head.y + labelRoom;
@@ -240,7 +242,7 @@ export function columnChart(spec) {
   if (spec.reference) {
     const y = base - spec.reference.value * scale;
     parts.push(`<line x1="${x0}" y1="${px(y)}" x2="${x0 + plotW}" y2="${px(y)}" stroke="${MUTED}" stroke-width="1" stroke-dasharray="5 4"/>`);
-    parts.push(text(x0 + plotW - 4, y - 5, spec.reference.label, { size: 10, fill: MUTED, anchor: 'end' }));
+    parts.push(text(x0 + plotW + 6, y + 4, spec.reference.label, { size: 10, fill: MUTED }));
   }
   parts.push(`<line x1="${x0}" y1="${base}" x2="${x0 + plotW}" y2="${base}" stroke="${MUTED}" stroke-width="1"/>`);
   if (spec.xTitle) parts.push(text(x0 + plotW / 2, base + 36, spec.xTitle, { size: 11, fill: MUTED, anchor: 'middle' }));

@@ -37,21 +37,22 @@ function fastest(rows, contenders) {
   return best;
 }
 
-/** The size of one record, for the title: '61 B', '1 KiB', '72 B on average'. */
-function recordSize(count, bytes) {
-  const avg = bytes / count;
-  if (avg === 1024) return '1 KiB';
-  return Number.isInteger(avg) ? `${avg} B` : `${avg.toFixed(0)} B on average`;
-}
-
+/** What a workload's records are, for its chart's title (with the size of one record). */
 const WHAT = {
-  W1: 'records of 61 ASCII bytes',
-  W2: 'records of 1 KiB',
-  W3: 'records of 61 ASCII bytes, maxFileSize 1 MiB (rolls over)',
-  W4: 'records mixing Latin-1, CJK and emoji',
-  F1: 'records of 61 ASCII bytes, durable modes only',
-  R1: "records read back from W1's log",
+  W1: (n) => `${n} records of 61 ASCII bytes`,
+  W2: (n) => `${n} records of 1 KiB`,
+  W3: (n) => `${n} records of 61 ASCII bytes, rolling over every 1 MiB`,
+  W4: (n, avg) => `${n} records mixing Latin-1, CJK and emoji (${avg.toFixed(0)} UTF-8 bytes on average)`,
+  F1: (n) => `${n} records of 61 ASCII bytes, durable modes`,
+  R1: (n) => `reading back ${n} records of 61 ASCII bytes (W1's log)`,
 };
+
+/** A tick label: '0', '500k', '2M', '2.5M'. */
+function tickRate(v) {
+  if (v >= 1e6) return `${Number((v / 1e6).toFixed(2))}M`;
+  if (v >= 1e3) return `${Number((v / 1e3).toFixed(1))}k`;
+  return String(Number(v.toFixed(1)));
+}
 
 function ratesChart({ workload, count, bytes, rows }, { footer, labelOf }) {
   const ran = workload.contenders.filter((c) => rows.has(c));
@@ -73,16 +74,16 @@ function ratesChart({ workload, count, bytes, rows }, { footer, labelOf }) {
     ? `Records read per second (longer is faster), each compared with ${refName}, the reading ceiling.`
     : `Records written per second (longer is faster), each compared with ${refName}, our fastest mode here.${na}`;
   return barChart({
-    title: `${workload.id}: ${fmtInt(count)} ${WHAT[workload.id] ?? 'records'} (${recordSize(count, bytes)} each)`,
+    title: `${workload.id}: ${(WHAT[workload.id] ?? ((n) => `${n} records`))(fmtInt(count), bytes / count)}`,
     subtitle,
     legend: LEGEND,
     rows: chartRows,
-    axis: { format: (v) => (v === 0 ? '0' : fmtRate(v).replace(' ', '')), title: isRead ? 'records read per second' : 'records written per second' },
+    axis: { format: tickRate, title: isRead ? 'records read per second' : 'records written per second' },
     footer,
   });
 }
 
-function threadsChart({ workload, count, rows }, { footer }) {
+function threadsChart({ workload, count, rows }, { footer, cores }) {
   const threads = [...new Set(workload.contenders.map((c) => CONTENDERS[c].threads))].sort((a, b) => a - b);
   const modes = [...new Set(workload.contenders.map((c) => CONTENDERS[c].durability))];
   const groups = threads.map((n) => ({
@@ -98,7 +99,7 @@ function threadsChart({ workload, count, rows }, { footer }) {
   const shades = [COLORS.ours, COLORS.oursLight];
   return columnChart({
     title: `T1: ${fmtInt(count)} records of 61 ASCII bytes, written by worker threads sharing one log`,
-    subtitle: "Speed-up over one thread of the same mode (column height: above 1.00x is faster), with records/s; 'sync' is one write(2) per record.",
+    subtitle: `Column height: speed-up over one thread of the same mode (above 1.00x is faster); under it, records/s. 'sync' makes one write(2) per record. This machine has ${cores} cores.`,
     series: modes.map((m, i) => ({ name: `ours '${m}'`, color: shades[i % shades.length] })),
     groups,
     axis: { format: (v) => `${v.toFixed(1)}x`, title: 'speed-up vs 1 thread' },
@@ -136,7 +137,7 @@ function latencyChart({ workload, rows }, { footer }) {
 
 /**
  * The charts of a run: [{ id, file, svg }], one per workload that ran.
- * meta = { footer: [lines], labelOf(workload, contender) }.
+ * meta = { footer: [lines], labelOf(workload, contender), cores }.
  */
 export function chartsOf(results, meta) {
   return results.map((result) => {

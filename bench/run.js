@@ -584,12 +584,12 @@ if (chartDir && opts.write) {
   if (opts.quick) settings.push('--quick: 1/10 of the records');
   if (!fullRun) settings.push('a partial run');
   const footer = [
-    `binary-logger npm run bench, ${day}: ${settings.join('; ')}. Load average ${loadStart[0].toFixed(2)} at start, ${loadEnd[0].toFixed(2)} at end.`,
+    `npm run bench, ${day}: ${settings.join('; ')}; load average ${loadStart[0].toFixed(2)} at start, ${loadEnd[0].toFixed(2)} at end.`,
     `${cpu}, ${os.cpus().length} cores, ${fmt(os.totalmem() / 2 ** 30, 0)} GiB RAM; Node ${process.version}, ${os.type()} ${os.release()} ${os.arch()}; ${fileSystemOf(os.tmpdir())}.`,
     ...(opts.note ? [`Note: ${opts.note}`] : []),
   ];
   mkdirSync(chartDir, { recursive: true });
-  for (const chart of chartsOf(results, { footer, labelOf })) {
+  for (const chart of chartsOf(results, { footer, labelOf, cores: os.cpus().length })) {
     writeFileSync(join(chartDir, chart.file), chart.svg);
     progress(`wrote ${join(chartDir, chart.file)}`);
   }
