@@ -7,7 +7,7 @@
 // samples of every round are pooled: the median and the 99th percentile are
 // over all of them; `spread` is half the range of the rounds' medians.
 
-import { fmt, fmtRatio, median, quantile } from './fmt.js';
+import { fmt, fmtInt, fmtRatio, median, quantile } from './fmt.js';
 
 /** Timed records per round of a full run, one every INTERVAL_MS (--quick divides the count by 10). */
 export const LATENCY_COUNT = 2_000;
@@ -57,7 +57,7 @@ export function latencyTable({ workload, rows }, table) {
     const r = rows.get(c);
     const spread = r.rounds > 1 && r.medianUs > 0 ? `±${fmt(((r.maxMedianUs - r.minMedianUs) / 2 / r.medianUs) * 100, 0)}%` : '';
     const vs = (key) => fmtRatio(ref?.ok && r.ok ? r[key] / ref[key] : NaN);
-    return [LATENCY_CONTENDERS[c].label, String(r.n), ms(r.medianUs), ms(r.p99Us), ms(r.maxUs), spread, vs('medianUs'), vs('p99Us'), r.ok ? 'ok' : `**FAIL**: ${r.error}`];
+    return [LATENCY_CONTENDERS[c].label, fmtInt(r.n), ms(r.medianUs), ms(r.p99Us), ms(r.maxUs), spread, vs('medianUs'), vs('p99Us'), r.ok ? 'ok' : `**FAIL**: ${r.error}`];
   });
   return table(headers, lines, 'lrrrrrrrl');
 }
