@@ -19,8 +19,9 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chartsOf } from './charts.js';
 import { CONTENDERS } from './contenders.js';
-import { fmt, fmtInt, fmtRate, fmtRatio, median } from './fmt.js';
-import { INTERVAL_MS, LATENCY_CONTENDERS, LATENCY_COUNT, latencyRow, latencySpec, latencyTable } from './latency.js';
+import { fmt, fmtInt, median } from './fmt.js';
+import { INTERVAL_MS, LATENCY_CONTENDERS, LATENCY_COUNT, latencyRow, latencySpec } from './latency.js';
+import { labelOf, tableOf, targetsTable } from './tables.js';
 import { FULL_COUNTS, PAYLOAD_KIND, framesOf, sha256 } from './payloads.js';
 import { checkBinaryLog, checkLines, checkPino, checkThreads } from './verify.js';
 
@@ -329,6 +330,7 @@ try {
         contender,
         ok: !failed,
         error: failed?.error,
+        rounds: timed.length,
         ns: timed.length ? median(timed.map((s) => s.ns)) : NaN,
         cpuUs: timed.length ? median(timed.map((s) => s.cpuUs)) : NaN,
         sysUs: timed.length ? median(timed.map((s) => s.sysUs)) : NaN,
@@ -349,180 +351,6 @@ try {
 const loadEnd = os.loadavg();
 
 // ------------------------------------------------------------------- report
-
-function familyBest(rows, family, contenders) {
-  let best;
-  for (const c of contenders) {
-    const r = rows.get(c);
-    if (r && CONTENDERS[c].family === family && r.ok && Number.isFinite(r.ns) && (!best || r.ns < best.ns)) best = r;
-  }
-  return best;
-}
-
-function table(headers, lines, align) {
-  const widths = headers.map((h, i) => Math.max(h.length, ...lines.map((l) => String(l[i]).length)));
-  const row = (cells) => `| ${cells.map((c, i) => (align[i] === 'r' ? String(c).padStart(widths[i]) : String(c).padEnd(widths[i]))).join(' | ')} |`;
-  const sep = `|${widths.map((w, i) => (align[i] === 'r' ? `${'-'.repeat(w + 1)}:` : `:${'-'.repeat(w + 1)}`)).join('|')}|`;
-  return [row(headers), sep, ...lines.map(row)].join('\n');
-}
-
-function spread(r) {
-  return Number.isFinite(r.ns) && opts.rounds > 1 ? `±${fmt(((r.maxNs - r.minNs) / 2 / r.ns) * 100, 0)}%` : '';
-}
-function status(r) {
-  return r.ok ? 'ok' : `**FAIL**: ${r.error}`;
-}
-const mib = (b) => fmt(b / MiB, 0);
-/** CPU seconds of the run (all threads, user + system), and the system share. */
-const cpuCell = (r) => (Number.isFinite(r.cpuUs) ? `${fmt(r.cpuUs / 1e6, 3)} (${fmt((100 * r.sysUs) / Math.max(1, r.cpuUs), 0)}% sys)` : 'n/a');
-
-function labelOf(workload, contender) {
-  if (contender === 'ceiling' && workload.maxFileSize) return 'ceiling (1 MiB chunks, with rollover)';
-  return CONTENDERS[contender].label;
-}
-
-/** The cells every table shares: rate, throughput, time, spread, CPU. */
-function timingCells(r, count, bytes) {
-  const s = r.ns / 1e9;
-  return [fmtRate(count / s), fmt(bytes / 1e6 / s), fmt(s, 3), spread(r), cpuCell(r)];
-}
-
-/** Peak RSS during the run, and what the run added to it. */
-function rssCells(r) {
-  return [mib(r.peakRss), mib(r.peakRss - r.rssBefore)];
-}
-
-function writeTable({ workload, count, bytes, rows }) {
-  const ceil = familyBest(rows, 'ceiling', workload.contenders);
-  const sonicBest = familyBest(rows, 'sonic', workload.contenders);
-  const naiveRef = familyBest(rows, 'naive', workload.contenders);
-  const headers = ['contender', 'records/s', 'MB/s', 'time s', 'spread', 'CPU s', 'out MB', 'peak RSS MiB', '+RSS MiB', 'x ceiling', 'x sonic-boom best', 'x naive', 'check'];
-  const lines = [];
-  for (const c of workload.contenders) {
-    const r = rows.get(c);
-    lines.push([
-      labelOf(workload, c),
-      ...timingCells(r, count, bytes),
-      r.outBytes !== undefined ? fmt(r.outBytes / 1e6, 0) : '',
-      ...rssCells(r),
-      fmtRatio(ceil ? r.ns / ceil.ns : NaN),
-      fmtRatio(sonicBest ? r.ns / sonicBest.ns : NaN),
-      fmtRatio(naiveRef ? r.ns / naiveRef.ns : NaN),
-      status(r),
-    ]);
-  }
-  for (const c of workload.na ?? []) lines.push([CONTENDERS[c].label, 'n/a', 'n/a', 'n/a', '', '', '', '', '', 'n/a', 'n/a', 'n/a', 'n/a (no rollover)']);
-  return table(headers, lines, 'lrrrrrrrrrrrl');
-}
-
-function readTable({ workload, count, bytes, rows }) {
-  const ceil = rows.get('read-file');
-  const naiveRef = rows.get('naive-read');
-  const headers = ['contender', 'records/s', 'MB/s', 'time s', 'spread', 'CPU s', 'peak RSS MiB', '+RSS MiB', 'x readFileSync', 'x naive reader', 'check'];
-  const lines = workload.contenders.map((c) => {
-    const r = rows.get(c);
-    return [
-      CONTENDERS[c].label,
-      ...timingCells(r, count, bytes),
-      ...rssCells(r),
-      fmtRatio(ceil?.ok ? r.ns / ceil.ns : NaN),
-      fmtRatio(naiveRef?.ok ? r.ns / naiveRef.ns : NaN),
-      status(r),
-    ];
-  });
-  return table(headers, lines, 'lrrrrrrrrrl');
-}
-
-function threadsTable({ workload, count, bytes, rows }, w1) {
-  const w1ceil = w1?.rows.get('ceiling');
-  const headers = ['contender', 'records/s', 'MB/s', 'time s', 'spread', 'CPU s', 'peak RSS MiB', '+RSS MiB', 'speed-up vs 1 thread', 'x W1 ceiling', 'check'];
-  const lines = workload.contenders.map((c) => {
-    const r = rows.get(c);
-    const one = rows.get(`t1-${CONTENDERS[c].durability}`);
-    return [
-      CONTENDERS[c].label,
-      ...timingCells(r, count, bytes),
-      ...rssCells(r),
-      fmtRatio(one?.ok ? one.ns / r.ns : NaN),
-      fmtRatio(w1ceil?.ok && w1.count === count ? r.ns / w1ceil.ns : NaN),
-      status(r),
-    ];
-  });
-  return table(headers, lines, 'lrrrrrrrrrl');
-}
-
-/** The targets of issue 4, item 4, as far as this run measured them. */
-function targets() {
-  const by = Object.fromEntries(results.map((r) => [r.workload.id, r]));
-  const out = [];
-  const ratio = (id, a, b) => {
-    const w = by[id];
-    const x = w?.rows.get(a);
-    const y = w?.rows.get(b);
-    return x?.ok && y?.ok ? x.ns / y.ns : NaN;
-  };
-  const add = (what, value, goal, pass, shown = fmtRatio(value)) => {
-    if (Number.isFinite(value)) out.push([what, shown, goal, pass ? 'met' : '**missed**']);
-  };
-  for (const id of ['W1', 'W3', 'W4']) {
-    const v = ratio(id, 'ours-buffered', 'ceiling');
-    add(`${id}: 'buffered' / ceiling`, v, '<= 1.3x', v <= 1.3);
-  }
-  {
-    const v = ratio('W2', 'ours-buffered', 'ceiling');
-    add("W2: 'buffered' / ceiling", v, '<= 1.2x (stretch 1.1x)', v <= 1.2);
-  }
-  if (by.W1) {
-    const best = familyBest(by.W1.rows, 'sonic', by.W1.workload.contenders);
-    const buf = by.W1.rows.get('ours-buffered');
-    if (best && buf?.ok) {
-      const v = best.ns / buf.ns;
-      add("W1: sonic-boom's best / 'buffered' (speed-up)", v, '>= 3x', v >= 3);
-    }
-  }
-  for (const id of ['W1', 'W2', 'W3', 'W4']) {
-    const v = ratio(id, 'ours-sync', 'naive');
-    add(`${id}: 'sync' / naive port`, v, '<= 1.0x', v <= 1.0);
-  }
-  if (by.W1 && by.W3 && by.W1.count === by.W3.count) {
-    const a = by.W3.rows.get('ours-buffered');
-    const b = by.W1.rows.get('ours-buffered');
-    if (a?.ok && b?.ok) add("W3 / W1 in 'buffered'", a.ns / b.ns, '< 1.1x', a.ns / b.ns < 1.1);
-  }
-  for (const c of ['readlog-utf8', 'readlog-buffer']) {
-    const v = ratio('R1', c, 'read-file');
-    add(`R1: ${CONTENDERS[c].label} / readFileSync`, v, '<= 1.5x', v <= 1.5);
-  }
-  if (by.T1) {
-    const one = by.T1.rows.get('t1-buffered');
-    const two = by.T1.rows.get('t2-buffered');
-    if (one?.ok && two?.ok) add("T1: 2 threads / 1 thread in 'buffered' (speed-up)", one.ns / two.ns, '>= 1.5x', one.ns / two.ns >= 1.5);
-  }
-  let worstPeak = 0;
-  let worstDelta = 0;
-  let where = '';
-  for (const r of results) {
-    if (r.workload.kind !== 'write' && r.workload.kind !== 'threads') continue;
-    for (const [c, row] of r.rows) {
-      if (CONTENDERS[c].family !== 'ours' || !Number.isFinite(row.peakRss)) continue;
-      worstDelta = Math.max(worstDelta, row.peakRss - row.rssBefore);
-      if (row.peakRss > worstPeak) {
-        worstPeak = row.peakRss;
-        where = `${r.workload.id} ${c}`;
-      }
-    }
-  }
-  if (worstPeak > 0) {
-    add(
-      'peak RSS of ours, every write workload: added by writing (+RSS)',
-      worstDelta / MiB,
-      '< 100 MB',
-      worstDelta < 100 * 1e6,
-      `${fmt(worstDelta / MiB, 0)} MiB (peak with the input held: ${fmt(worstPeak / MiB, 0)} MiB, ${where})`,
-    );
-  }
-  return out.length ? table(['target (issue 4)', 'this run', 'goal', ''], out, 'lrll') : '';
-}
 
 /** An argument as a shell would need it typed. */
 function shellQuote(arg) {
@@ -558,11 +386,9 @@ header.push(
 const sections = [header.join('\n')];
 const w1 = results.find((r) => r.workload.id === 'W1');
 for (const r of results) {
-  const tables = { write: writeTable, read: readTable, threads: (x) => threadsTable(x, w1), latency: (x) => latencyTable(x, table) };
-  const body = tables[r.workload.kind](r);
-  sections.push(`## ${r.workload.title}\n\n${body}`);
+  sections.push(`## ${r.workload.title}\n\n${tableOf(r, w1)}`);
 }
-const t = targets();
+const t = targetsTable(results);
 if (t) sections.push(`## Targets\n\n${t}`);
 const markdown = `${sections.join('\n\n')}\n`;
 
@@ -582,7 +408,7 @@ if (chartDir && opts.write) {
   const day = startedAt.toISOString().slice(0, 10);
   const settings = [`${opts.rounds} round${opts.rounds > 1 ? 's' : ''}, medians`];
   if (opts.quick) settings.push('--quick: 1/10 of the records');
-  if (!fullRun) settings.push('a partial run');
+  if (opts.contenders) settings.push(`only ${opts.contenders.join(', ')}`);
   const footer = [
     `npm run bench, ${day}: ${settings.join('; ')}; load average ${loadStart[0].toFixed(2)} at start, ${loadEnd[0].toFixed(2)} at end.`,
     `${cpu}, ${os.cpus().length} cores, ${fmt(os.totalmem() / 2 ** 30, 0)} GiB RAM; Node ${process.version}, ${os.type()} ${os.release()} ${os.arch()}; ${fileSystemOf(os.tmpdir())}.`,
