@@ -47,10 +47,12 @@ function esc(s) {
 
 const px = (n) => Math.round(n * 10) / 10;
 
-function text(x, y, s, { size = 12, weight, fill = INK, anchor } = {}) {
+function text(x, y, s, { size = 12, weight, fill = INK, anchor, halo = false } = {}) {
   const attrs = [`x="${px(x)}"`, `y="${px(y)}"`, `font-size="${size}"`, `fill="${fill}"`];
   if (weight) attrs.push(`font-weight="${weight}"`);
   if (anchor) attrs.push(`text-anchor="${anchor}"`);
+  // A white outline under the glyphs keeps a label readable where a line crosses it.
+  if (halo) attrs.push('stroke="#ffffff" stroke-width="3" stroke-linejoin="round" paint-order="stroke"');
   return `<text ${attrs.join(' ')}>${esc(s)}</text>`;
 }
 
@@ -223,6 +225,11 @@ export function columnChart(spec) {
     parts.push(`<text x="${cx}" y="${px(cy)}" font-size="11" fill="${MUTED}" text-anchor="middle" transform="rotate(-90 ${cx} ${px(cy)})">${esc(spec.axis.title)}</text>`);
   }
 
+  if (spec.reference) {
+    const y = base - spec.reference.value * scale;
+    parts.push(`<line x1="${x0}" y1="${px(y)}" x2="${x0 + plotW}" y2="${px(y)}" stroke="${MUTED}" stroke-width="1" stroke-dasharray="5 4"/>`);
+    parts.push(text(x0 + plotW + 6, y + 4, spec.reference.label, { size: 10, fill: MUTED }));
+  }
   const slot = plotW / spec.groups.length;
   spec.groups.forEach((g, gi) => {
     const inner = nSeries * colW + (nSeries - 1) * 6;
@@ -234,16 +241,11 @@ export function columnChart(spec) {
       if (ok) parts.push(`<rect x="${px(x)}" y="${px(base - h)}" width="${colW}" height="${px(h)}" rx="2" fill="${spec.series[si].color}"/>`);
       const cx = x + colW / 2;
       const fill = ok ? INK : FAIL;
-      parts.push(text(cx, base - h - (c.bottom ? 19 : 6), c.top, { size: TOP_SIZE, weight: 'bold', anchor: 'middle', fill }));
-      if (c.bottom) parts.push(text(cx, base - h - 6, c.bottom, { size: BOTTOM_SIZE, anchor: 'middle', fill: MUTED }));
+      parts.push(text(cx, base - h - (c.bottom ? 19 : 6), c.top, { size: TOP_SIZE, weight: 'bold', anchor: 'middle', fill, halo: true }));
+      if (c.bottom) parts.push(text(cx, base - h - 6, c.bottom, { size: BOTTOM_SIZE, anchor: 'middle', fill: MUTED, halo: true }));
     });
     parts.push(text(x0 + gi * slot + slot / 2, base + 18, g.label, { size: 12, anchor: 'middle' }));
   });
-  if (spec.reference) {
-    const y = base - spec.reference.value * scale;
-    parts.push(`<line x1="${x0}" y1="${px(y)}" x2="${x0 + plotW}" y2="${px(y)}" stroke="${MUTED}" stroke-width="1" stroke-dasharray="5 4"/>`);
-    parts.push(text(x0 + plotW + 6, y + 4, spec.reference.label, { size: 10, fill: MUTED }));
-  }
   parts.push(`<line x1="${x0}" y1="${base}" x2="${x0 + plotW}" y2="${base}" stroke="${MUTED}" stroke-width="1"/>`);
   if (spec.xTitle) parts.push(text(x0 + plotW / 2, base + 36, spec.xTitle, { size: 11, fill: MUTED, anchor: 'middle' }));
 
