@@ -11,6 +11,7 @@
 // its stdout read here: the tool people compare follow() with.
 
 import { spawn, fork } from 'node:child_process';
+import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,14 +24,19 @@ const WRITER = fileURLToPath(new URL('./latency-writer.js', import.meta.url));
 // The run takes total * intervalMs; anything far beyond is a hang.
 const TIMEOUT_MS = total * intervalMs + 30_000;
 
+let writer;
+let tail;
+
 function finish(result) {
+  // Leave no process behind, whether the run ended or failed (the writer ends on its own when it is done).
+  if (writer?.exitCode === null) writer.kill();
+  if (tail?.exitCode === null) tail.kill();
   process.stdout.write(`BENCH_RESULT ${JSON.stringify(result)}\n`);
   process.exit(0);
 }
 
 const latenciesUs = [];
 let expected = 0;
-let writer;
 
 /**
  * Take one record seen at `seenNs`: 'hello' starts the writer; a timed
@@ -70,7 +76,7 @@ if (contender === 'follow') {
 } else if (contender === 'tail-F') {
   const path = join(dir, 'log.txt');
   writeFileSync(path, '');
-  const tail = spawn('tail', ['-n', '+1', '-F', path], { stdio: ['ignore', 'pipe', 'pipe'] });
+  tail = spawn('tail', ['-n', '+1', '-F', path], { stdio: ['ignore', 'pipe', 'pipe'] });
   let failed = '';
   tail.stderr.setEncoding('utf8').on('data', (d) => (failed += d));
   tail.on('error', (err) => finish({ error: `tail: ${err.code ?? err.message}` }));
@@ -89,7 +95,8 @@ if (contender === 'follow') {
     startWriter('text', path);
   });
   tail.removeAllListeners('exit');
-  tail.kill();
 } else throw new Error(`unknown latency contender ${contender}`);
 
+// The writer closes its log after the last record: let it, rather than kill it mid-close.
+if (writer.exitCode === null) await once(writer, 'exit');
 finish({ latenciesUs: latenciesUs.map((x) => Math.round(x * 10) / 10) });

@@ -32,6 +32,8 @@ if (sink === 'binlog') {
   close = () => closeSync(fd);
 }
 
+// The follower gone (it failed or timed out) leaves nobody to write for.
+process.once('disconnect', () => process.exit(0));
 append('hello');
 process.once('message', () => {
   const start = performance.now();
