@@ -66,9 +66,8 @@ function startWriter(sink, path) {
 
 if (contender === 'follow') {
   const path = join(dir, 'log.bin');
-  const ac = new AbortController();
-  // Iterating calls follow()'s first look (and starts its watcher) before the writer exists.
-  const records = follow(path, { fromStart: true, encoding: 'buffer', signal: ac.signal });
+  // From the start: the writer's 'hello' may land before follow() first looks. Leaving the loop (break) closes its watcher.
+  const records = follow(path, { fromStart: true, encoding: 'buffer' });
   startWriter('binlog', path);
   for await (const record of records) {
     if (onRecord(record.toString('latin1'), process.hrtime.bigint())) break;
