@@ -42,7 +42,7 @@ const WHAT = {
   W1: (n) => `${n} records of 61 ASCII bytes`,
   W2: (n) => `${n} records of 1 KiB`,
   W3: (n) => `${n} records of 61 ASCII bytes, rolling over every 1 MiB`,
-  W4: (n, avg) => `${n} records mixing Latin-1, CJK and emoji (${avg.toFixed(0)} UTF-8 bytes on average)`,
+  W4: (n, avg) => `${n} records of Latin-1, CJK and emoji (${avg.toFixed(0)} bytes on average)`,
   F1: (n) => `${n} records of 61 ASCII bytes, durable modes`,
   R1: (n) => `reading back ${n} records of 61 ASCII bytes (W1's log)`,
 };
@@ -98,7 +98,7 @@ function threadsChart({ workload, count, rows }, { footer, cores }) {
   }));
   const shades = [COLORS.ours, COLORS.oursLight];
   return columnChart({
-    title: `T1: ${fmtInt(count)} records of 61 ASCII bytes, written by worker threads sharing one log`,
+    title: `T1: ${fmtInt(count)} records of 61 ASCII bytes from threads sharing one log`,
     subtitle: `Column height: speed-up over one thread of the same mode (above 1.00x is faster); under it, records/s. 'sync' makes one write(2) per record. This machine has ${cores} cores.`,
     series: modes.map((m, i) => ({ name: `ours '${m}'`, color: shades[i % shades.length] })),
     groups,
@@ -126,7 +126,7 @@ function latencyChart({ workload, rows }, { footer }) {
   }
   const n = rows.get(workload.contenders[0])?.n;
   return barChart({
-    title: `L1: follow() latency, records of 61 bytes appended by another process every ${workload.intervalMs} ms`,
+    title: `L1: follow() latency, 61-byte records from another process every ${workload.intervalMs} ms`,
     subtitle: `Time from a record's write(2) in the writer process to its arrival in the follower (shorter is better), over ${fmtInt(n ?? 0)} records per contender, beside GNU tail -F following a text file in the same run.`,
     legend: [LEGEND[0], { name: 'GNU tail -F', color: COLORS.peer }],
     rows: chartRows,
