@@ -21,7 +21,7 @@ import { chartsOf } from './charts.js';
 import { CONTENDERS } from './contenders.js';
 import { fmt, fmtInt, median } from './fmt.js';
 import { INTERVAL_MS, LATENCY_CONTENDERS, LATENCY_COUNT, latencyRow, latencySpec } from './latency.js';
-import { labelOf, tableOf, targetsTable } from './tables.js';
+import { issue13Table, labelOf, tableOf, targetsTable } from './tables.js';
 import { FULL_COUNTS, PAYLOAD_KIND, framesOf, sha256 } from './payloads.js';
 import { checkBinaryLog, checkLines, checkPino, checkThreads } from './verify.js';
 
@@ -390,6 +390,8 @@ for (const r of results) {
 }
 const t = targetsTable(results);
 if (t) sections.push(`## Targets\n\n${t}`);
+const t13 = issue13Table(results);
+if (t13) sections.push(`## Targets of issue 13\n\n${t13}`);
 const markdown = `${sections.join('\n\n')}\n`;
 
 process.stdout.write(`\n${markdown}`);

@@ -1,5 +1,5 @@
-// The Markdown tables of a run (one per workload) and the Targets table of
-// issue 4, from the rows run.js collected: what RESULTS.md shows.
+// The Markdown tables of a run (one per workload) and the Targets tables of
+// issues 4 and 13, from the rows run.js collected: what RESULTS.md shows.
 
 import { CONTENDERS } from './contenders.js';
 import { fmt, fmtRate, fmtRatio } from './fmt.js';
@@ -182,6 +182,34 @@ export function targetsTable(results) {
     );
   }
   return out.length ? table(['target (issue 4)', 'this run', 'goal', ''], out, 'lrll') : '';
+}
+
+/**
+ * The targets of issue 13, item 2 (threads hold their speed past the core
+ * count), as far as this run measured them: a table, or ''. Issue 13's other
+ * targets need contenders that do not exist yet (the zero-copy cursor) or
+ * have no number (L1: keep follow() near tail -F; see L1's table).
+ */
+export function issue13Table(results) {
+  const t1 = results.find((r) => r.workload.id === 'T1');
+  if (!t1) return '';
+  const goals = [
+    ['buffered', 2, 1.7],
+    ['buffered', 4, 1.5],
+    ['buffered', 8, 1.5],
+    ['sync', 2, 1.3],
+    ['sync', 4, 1.3],
+    ['sync', 8, 1.3],
+  ];
+  const out = [];
+  for (const [mode, threads, goal] of goals) {
+    const one = t1.rows.get(`t1-${mode}`);
+    const n = t1.rows.get(`t${threads}-${mode}`);
+    if (!one?.ok || !n?.ok) continue;
+    const v = one.ns / n.ns;
+    out.push([`T1: ${threads} threads / 1 thread in '${mode}' (speed-up)`, fmtRatio(v), `>= ${goal}x`, v >= goal ? 'met' : '**missed**']);
+  }
+  return out.length ? table(['target (issue 13)', 'this run', 'goal', ''], out, 'lrll') : '';
 }
 
 /** The table of one workload's result; `w1` is W1's result of the same run, if any (T1 compares with its ceiling). */
