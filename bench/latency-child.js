@@ -94,6 +94,9 @@ if (contender === 'follow') {
     startWriter('text', path);
   });
   tail.removeAllListeners('exit');
+  // tail -F only speaks on stderr when it is not doing what is measured, e.g.
+  // "inotify resources exhausted; reverting to polling": then the row is wrong.
+  if (failed.trim()) finish({ error: `tail: ${failed.trim().split('\n').join('; ')}` });
 } else throw new Error(`unknown latency contender ${contender}`);
 
 // The writer closes its log after the last record: let it, rather than kill it mid-close.
