@@ -83,6 +83,27 @@ export function niceTicks(max, count = 5) {
   return ticks;
 }
 
+/** A linear axis from 0: its ticks, and at(value) -> px from the axis. */
+function linearAxis(values, length) {
+  const ticks = niceTicks(Math.max(0, ...values));
+  const scale = length / ticks[ticks.length - 1];
+  return { ticks, at: (v) => v * scale };
+}
+
+/**
+ * A log axis over whole decades around the values (for latencies, whose
+ * median and 99th percentile can be 100x apart): its ticks, and at(value).
+ */
+function logAxis(values, length) {
+  const positive = values.filter((v) => v > 0);
+  const lo = Math.floor(Math.log10(positive.length ? Math.min(...positive) : 1));
+  const hi = Math.max(lo + 1, Math.ceil(Math.log10(positive.length ? Math.max(...positive) : 10)));
+  const ticks = [];
+  for (let e = lo; e <= hi; e++) ticks.push(Number((10 ** e).toPrecision(12)));
+  const scale = length / (hi - lo);
+  return { ticks, at: (v) => (v > 0 ? Math.max(0, (Math.log10(v) - lo) * scale) : 0) };
+}
+
 /** Title, subtitle and legend at the top: the SVG parts and the y where the plot may start. */
 function header({ title, subtitle, legend = [] }, width) {
   const parts = [];
@@ -134,8 +155,10 @@ function svg(width, height, parts, title) {
  * A horizontal bar chart, one row per bar, in the order given.
  *
  * spec = { title, subtitle?, legend?: [{ name, color }], footer: [lines],
- *          axis: { format(value) -> tick label, title },
+ *          axis: { format(value) -> tick label, title, log? },
  *          rows: [{ label, value, text, ours?, bold?, failed? }] }
+ * With axis.log the bars are on a log scale, starting at the decade below
+ * the smallest value.
  * A row's `text` is drawn right of its bar; a failed row (or a value that
  * is not finite) gets no bar and its text in red.
  */
@@ -151,15 +174,14 @@ export function barChart(spec) {
   const head = header(spec, width);
   const x0 = MARGIN + labelW;
   const plotW = width - MARGIN - x0 - valueW;
-  const max = Math.max(0, ...spec.rows.map((r) => (Number.isFinite(r.value) && !r.failed ? r.value : 0)));
-  const ticks = niceTicks(max);
-  const scale = plotW / ticks[ticks.length - 1];
+  const values = spec.rows.filter((r) => Number.isFinite(r.value) && !r.failed).map((r) => r.value);
+  const { ticks, at } = spec.axis.log ? logAxis(values, plotW) : linearAxis(values, plotW);
   const top = head.y;
   const plotH = spec.rows.length * (BAR + GAP) - GAP;
   const parts = [...head.parts];
 
   for (const t of ticks) {
-    const x = x0 + t * scale;
+    const x = x0 + at(t);
     parts.push(`<line x1="${px(x)}" y1="${top - 4}" x2="${px(x)}" y2="${top + plotH + 4}" stroke="${GRID}" stroke-width="1"/>`);
     parts.push(text(x, top + plotH + 18, spec.axis.format(t), { size: 10, fill: MUTED, anchor: 'middle' }));
   }
@@ -171,7 +193,7 @@ export function barChart(spec) {
     parts.push(text(x0 - 10, mid, r.label, { size: LABEL, anchor: 'end', weight: r.bold ? 'bold' : undefined }));
     const ok = !r.failed && Number.isFinite(r.value);
     // A bar of a few records/s next to millions still gets 1 px, so it is seen to exist.
-    const w = ok ? Math.max(1, r.value * scale) : 0;
+    const w = ok ? Math.max(1, at(r.value)) : 0;
     if (ok) parts.push(`<rect x="${x0}" y="${y}" width="${px(w)}" height="${BAR}" rx="2" fill="${r.ours ? OURS : PEER}"/>`);
     parts.push(text(x0 + w + 6, mid, r.text, { size: VALUE, fill: ok ? INK : FAIL, weight: r.bold ? 'bold' : undefined }));
   });
