@@ -64,4 +64,4 @@ COPY --from=base /app/dist ./dist
 RUN mkdir logs && chown node:node logs
 USER node
 
-CMD ["node", "dist/cli.js", "demo"]
+CMD ["node", "dist/cli/index.js", "demo"]

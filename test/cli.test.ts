@@ -1,7 +1,10 @@
 /**
- * The binlog CLI (issue 6 item 1), end to end: the real binary (dist/cli.js,
- * built by `npm run build`, which `npm test` runs first) in child processes,
- * with exact stdout, the stderr hint lines and the exit codes.
+ * The binlog CLI (issue 6 item 1), end to end: the real binary
+ * (dist/cli/index.js, built by `npm run build`, which `npm test` runs first)
+ * in child processes, with exact stdout, the stderr hint lines and the exit
+ * codes. Also: the demo never deletes a log it did not write, a path with no
+ * log or a file that is not a log is an error (issue 10 items 2 and 3), and
+ * the README's CLI table is the one `binlog help --markdown` renders.
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -13,7 +16,7 @@ import { BinaryLogger, readLog } from '../src/index.js';
 import { verify } from '../src/verify.js';
 import { REPO_ROOT, frame, setByte, tempDir } from './helpers.js';
 
-const CLI = join(REPO_ROOT, 'dist', 'cli.js');
+const CLI = join(REPO_ROOT, 'dist', 'cli', 'index.js');
 if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run 'npm run build' first (npm test does)`);
 
 interface Run {
@@ -24,8 +27,8 @@ interface Run {
 }
 
 /** Run `binlog ...args` in `cwd`, with `input` on stdin. */
-function binlog(cwd: string, args: string[], input?: string | Buffer): Run {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd, input: input ?? '', timeout: 20_000 });
+function binlog(cwd: string, args: string[], input?: string | Buffer, env: NodeJS.ProcessEnv = process.env): Run {
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd, input: input ?? '', timeout: 20_000, env });
   return { code: r.status, stdout: r.stdout.toString(), stderr: r.stderr.toString(), raw: r.stdout };
 }
 
@@ -206,7 +209,7 @@ test('cat of a corrupt backup prints the records before it, then the file and of
     binlog(cwd, ['cat', 'logs/events.bin']),
     1,
     'a\n',
-    "binlog cat: corrupt log: logs/events.0.bin at byte 5: a record of 127 bytes runs past the end of the file (18 bytes) ('binlog verify' lists every problem, 'binlog repair' fixes what it can)\n",
+    "binlog cat: Corrupt log file \"logs/events.0.bin\" at byte 5: a record of 127 bytes runs past the end of the file (18 bytes) ('binlog verify' lists every problem, 'binlog repair' fixes what it can)\n",
   );
   assertRun(binlog(cwd, ['cat', 'logs/nothing.bin']), 1, '', 'binlog cat: no log at logs/nothing.bin: no current file and no backups\n');
   assertRun(binlog(cwd, ['tail', 'logs/events.bin', '-n', '1']), 0, 'd\n');
@@ -335,8 +338,8 @@ test('repair says what it would do without --yes, does it with --yes, and the lo
     binlog(cwd, ['repair', 'logs/events.bin']),
     1,
     [
-      'would set aside 13 bytes of logs/events.0.bin from byte 5 (length-past-end) in logs/events.0.bin.corrupt-5 and cut the file to 5 bytes',
-      'would set aside 2 bytes of logs/events.bin from byte 7 (torn-tail) in logs/events.bin.corrupt-7 and cut the file to 7 bytes',
+      'would set aside 13 bytes of logs/events.0.bin from byte 5 (length-past-end) into logs/events.0.bin.corrupt-5, and cut the file to 5 bytes',
+      'would set aside 2 bytes of logs/events.bin from byte 7 (torn-tail) into logs/events.bin.corrupt-7, and cut the file to 7 bytes',
       "nothing was changed; run 'binlog repair logs/events.bin --yes' to do it",
       '',
     ].join('\n'),
@@ -346,8 +349,8 @@ test('repair says what it would do without --yes, does it with --yes, and the lo
     binlog(cwd, ['repair', 'logs/events.bin', '--yes']),
     0,
     [
-      'set aside 13 bytes of logs/events.0.bin from byte 5 (length-past-end) in logs/events.0.bin.corrupt-5 and cut the file to 5 bytes',
-      'set aside 2 bytes of logs/events.bin from byte 7 (torn-tail) in logs/events.bin.corrupt-7 and cut the file to 7 bytes',
+      'set aside 13 bytes of logs/events.0.bin from byte 5 (length-past-end) into logs/events.0.bin.corrupt-5, and cut the file to 5 bytes',
+      'set aside 2 bytes of logs/events.bin from byte 7 (torn-tail) into logs/events.bin.corrupt-7, and cut the file to 7 bytes',
       '',
     ].join('\n'),
   );
