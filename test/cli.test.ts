@@ -13,7 +13,8 @@ import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { test } from 'node:test';
 import { BinaryLogger, readLog } from '../src/index.js';
-import { cliMarkdownTable } from '../src/cli/help.js';
+import { cliMarkdownTable, mainUsage } from '../src/cli/help.js';
+import { splitItems } from '../src/cli/commands/write.js';
 import { COMMANDS as COMMAND_SPECS } from '../src/cli/commands/index.js';
 import { verify } from '../src/index.js';
 import { REPO_ROOT, frame, setByte, tempDir } from './helpers.js';
@@ -573,5 +574,22 @@ test("each command's synopsis (the README's row) and --help name every option th
       for (const f of flags) assert.ok(c.usage.includes(f), `${c.name}: --help misses ${f}`);
     }
   }
+  assertRun(binlog(cwd, ['help']), 0, `${mainUsage()}\n`);
   assertRun(binlog(cwd, ['help', 'frob']), 2, '', "binlog help: takes one of cat, tail, stats, verify, repair, write, demo, or --markdown; try 'binlog --help'\n");
+});
+
+test('write splits its input into the same items whatever the chunks: one byte at a time or all at once', async () => {
+  const input = Buffer.from('one\ntwo\n\nthree\r\nlast');
+  const expected = ['one', 'two', '', 'three\r', 'last'].map((s) => Buffer.from(s));
+  const collect = async (chunks: Buffer[], separator: number): Promise<Buffer[]> => {
+    const items: Buffer[] = [];
+    // Copies: an item may be a view of its chunk.
+    for await (const item of splitItems((async function* () { yield* chunks; })(), separator)) items.push(Buffer.from(item));
+    return items;
+  };
+  assert.deepEqual(await collect([input], 0x0a), expected);
+  assert.deepEqual(await collect([...input].map((b) => Buffer.from([b])), 0x0a), expected);
+  assert.deepEqual(await collect([input.subarray(0, 5), input.subarray(5, 6), input.subarray(6)], 0x0a), expected);
+  assert.deepEqual(await collect([Buffer.from('a\0b\0')], 0x00), [Buffer.from('a'), Buffer.from('b')], 'a last separator ends no extra item');
+  assert.deepEqual(await collect([], 0x0a), []);
 });

@@ -26,6 +26,7 @@ export interface OptionSpec {
   short?: string;
 }
 
+/** A command's options by long name (without the leading --). */
 export type OptionSpecs = Record<string, OptionSpec>;
 
 /**

@@ -5,6 +5,7 @@ import { defineCommand, EXIT_OK } from '../command.js';
 import { requireLog } from '../log-files.js';
 import { OUTPUT_HELP } from './output-help.js';
 
+/** `binlog cat`: every record of a log, oldest first, as text, JSON or raw records. */
 export const cat = defineCommand({
   name: 'cat',
   synopsis: 'cat <log> [--json | --raw] [--skip N] [--limit N]',

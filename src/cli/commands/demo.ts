@@ -23,6 +23,7 @@ export const DEMO_PATH = './logs/events.bin';
 /** The demo's maxFileSize when --max-size is not given: 40 events roll over once. */
 export const DEMO_MAX_FILE_SIZE = 1000;
 
+/** The four messages the demo writes, ten times over. */
 export const DEMO_MESSAGES = [
   'User login: user123',
   'Action performed: file_upload',
@@ -30,6 +31,7 @@ export const DEMO_MESSAGES = [
   'User logout: user123',
 ] as const;
 
+/** `binlog demo`: the original's demo, refusing to delete a log it did not write. */
 export const demo = defineCommand({
   name: 'demo',
   synopsis: 'demo [--path FILE] [--max-size N] [--force]',

@@ -6,6 +6,7 @@ import { requireLog } from '../log-files.js';
 import { show, shownPaths } from '../output.js';
 import { problemLine } from './verify.js';
 
+/** `binlog repair`: what repair() would do (or, with --yes, did), in the library's words. */
 export const repair = defineCommand({
   name: 'repair',
   synopsis: 'repair <log> [--yes]',

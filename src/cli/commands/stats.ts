@@ -5,6 +5,7 @@ import { defineCommand, EXIT_OK, EXIT_PROBLEM } from '../command.js';
 import { requireLog } from '../log-files.js';
 import { plural, round } from '../output.js';
 
+/** `binlog stats`: a table (or JSON) of files, sizes, record counts and payload sizes. */
 export const stats = defineCommand({
   name: 'stats',
   synopsis: 'stats <log> [--json]',

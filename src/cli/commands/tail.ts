@@ -7,6 +7,7 @@ import { OUTPUT_HELP } from './output-help.js';
 
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
+/** `binlog tail`: the last N records, then with -f the records appended after them. */
 export const tail = defineCommand({
   name: 'tail',
   synopsis: 'tail <log> [-n N] [-f] [--json | --raw]',

@@ -6,6 +6,7 @@ import { requireLog } from '../log-files.js';
 import { plural, show } from '../output.js';
 import { ProgressBar } from '../progress.js';
 
+/** `binlog verify`: every problem of a log, one line each; exit 1 if any. */
 export const verify = defineCommand({
   name: 'verify',
   synopsis: 'verify <log> [--utf8] [--json]',

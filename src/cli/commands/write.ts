@@ -3,6 +3,7 @@ import { BinaryLogger } from '../../index.js';
 import { durability, logArg, maxSize } from '../args.js';
 import { defineCommand, EXIT_OK, UsageError } from '../command.js';
 
+/** `binlog write`: stdin lines (or NUL-separated items) appended to a log as records. */
 export const write = defineCommand({
   name: 'write',
   synopsis: 'write <log> --max-size N [--null] [--durability MODE]',
