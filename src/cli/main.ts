@@ -2,6 +2,13 @@
  * binlog: argv -> library calls. No log logic lives here: reading, checking,
  * repairing and writing are the library's; the CLI parses arguments,
  * formats output and maps outcomes to exit codes.
+ *
+ * The folder: index.ts (the executable: shebang, exit status) -> main.ts
+ * (dispatch) -> commands/<name>.ts (one per command, with its usage text),
+ * built on command.ts (the Command shape, typed options, exit codes),
+ * args.ts (checked conversions), output.ts (stdout with backpressure and
+ * EPIPE), report-error.ts (errors to words and exit codes), help.ts (the
+ * top-level help and the README's table), log-files.ts, progress.ts.
  */
 import { createRequire } from 'node:module';
 import { EXIT_OK, EXIT_USAGE } from './command.js';
