@@ -60,8 +60,10 @@ RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
 COPY --from=base /app/dist ./dist
 
 # The demo writes ./logs/events.bin and its backups: the one directory the
-# node user may write. Mount a volume here to keep the files.
+# node user may write. Mount a volume here to keep the files. On a volume that
+# already holds the demo's log, the demo refuses (it never deletes a log it did
+# not write): run `node dist/cli/index.js demo --force` to start it over.
 RUN mkdir logs && chown node:node logs
 USER node
 
-CMD ["node", "dist/cli.js", "demo"]
+CMD ["node", "dist/cli/index.js", "demo"]

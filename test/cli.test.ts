@@ -1,19 +1,25 @@
 /**
- * The binlog CLI (issue 6 item 1), end to end: the real binary (dist/cli.js,
- * built by `npm run build`, which `npm test` runs first) in child processes,
- * with exact stdout, the stderr hint lines and the exit codes.
+ * The binlog CLI (issue 6 item 1), end to end: the real binary
+ * (dist/cli/index.js, built by `npm run build`, which `npm test` runs first)
+ * in child processes, with exact stdout, the stderr hint lines and the exit
+ * codes. Also: the demo never deletes a log it did not write, a path with no
+ * log or a file that is not a log is an error (issue 10 items 2 and 3), and
+ * the README's CLI table is the one `binlog help --markdown` renders.
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { test } from 'node:test';
 import { BinaryLogger, readLog } from '../src/index.js';
-import { verify } from '../src/verify.js';
+import { cliMarkdownTable, mainUsage } from '../src/cli/help.js';
+import { splitItems } from '../src/cli/commands/write.js';
+import { COMMANDS as COMMAND_SPECS } from '../src/cli/commands/index.js';
+import { verify } from '../src/index.js';
 import { REPO_ROOT, frame, setByte, tempDir } from './helpers.js';
 
-const CLI = join(REPO_ROOT, 'dist', 'cli.js');
+const CLI = join(REPO_ROOT, 'dist', 'cli', 'index.js');
 if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run 'npm run build' first (npm test does)`);
 
 interface Run {
@@ -24,8 +30,8 @@ interface Run {
 }
 
 /** Run `binlog ...args` in `cwd`, with `input` on stdin. */
-function binlog(cwd: string, args: string[], input?: string | Buffer): Run {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd, input: input ?? '', timeout: 20_000 });
+function binlog(cwd: string, args: string[], input?: string | Buffer, env: NodeJS.ProcessEnv = process.env): Run {
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd, input: input ?? '', timeout: 20_000, env });
   return { code: r.status, stdout: r.stdout.toString(), stderr: r.stderr.toString(), raw: r.stdout };
 }
 
@@ -206,7 +212,7 @@ test('cat of a corrupt backup prints the records before it, then the file and of
     binlog(cwd, ['cat', 'logs/events.bin']),
     1,
     'a\n',
-    "binlog cat: corrupt log: logs/events.0.bin at byte 5: a record of 127 bytes runs past the end of the file (18 bytes) ('binlog verify' lists every problem, 'binlog repair' fixes what it can)\n",
+    "binlog cat: Corrupt log file \"logs/events.0.bin\" at byte 5: a record of 127 bytes runs past the end of the file (18 bytes) ('binlog verify' lists every problem, 'binlog repair' fixes what it can)\n",
   );
   assertRun(binlog(cwd, ['cat', 'logs/nothing.bin']), 1, '', 'binlog cat: no log at logs/nothing.bin: no current file and no backups\n');
   assertRun(binlog(cwd, ['tail', 'logs/events.bin', '-n', '1']), 0, 'd\n');
@@ -335,8 +341,8 @@ test('repair says what it would do without --yes, does it with --yes, and the lo
     binlog(cwd, ['repair', 'logs/events.bin']),
     1,
     [
-      'would set aside 13 bytes of logs/events.0.bin from byte 5 (length-past-end) in logs/events.0.bin.corrupt-5 and cut the file to 5 bytes',
-      'would set aside 2 bytes of logs/events.bin from byte 7 (torn-tail) in logs/events.bin.corrupt-7 and cut the file to 7 bytes',
+      'would set aside 13 bytes of logs/events.0.bin from byte 5 (length-past-end) into logs/events.0.bin.corrupt-5, and cut the file to 5 bytes',
+      'would set aside 2 bytes of logs/events.bin from byte 7 (torn-tail) into logs/events.bin.corrupt-7, and cut the file to 7 bytes',
       "nothing was changed; run 'binlog repair logs/events.bin --yes' to do it",
       '',
     ].join('\n'),
@@ -346,8 +352,8 @@ test('repair says what it would do without --yes, does it with --yes, and the lo
     binlog(cwd, ['repair', 'logs/events.bin', '--yes']),
     0,
     [
-      'set aside 13 bytes of logs/events.0.bin from byte 5 (length-past-end) in logs/events.0.bin.corrupt-5 and cut the file to 5 bytes',
-      'set aside 2 bytes of logs/events.bin from byte 7 (torn-tail) in logs/events.bin.corrupt-7 and cut the file to 7 bytes',
+      'set aside 13 bytes of logs/events.0.bin from byte 5 (length-past-end) into logs/events.0.bin.corrupt-5, and cut the file to 5 bytes',
+      'set aside 2 bytes of logs/events.bin from byte 7 (torn-tail) into logs/events.bin.corrupt-7, and cut the file to 7 bytes',
       '',
     ].join('\n'),
   );
@@ -430,4 +436,160 @@ test('demo writes the 40 events with rollover and reads them back', (t) => {
   assert.match(r.stdout, /^Wrote 40 events to logs\/events\.bin \(maxFileSize 500\)\n/);
   assert.match(r.stdout, /\n39: User logout: user123\n/);
   assert.deepEqual(readdirSync(join(cwd, 'logs')).sort(), ['events.0.bin', 'events.1.bin', 'events.bin']);
+});
+
+/** Every file under `dir` (recursively) with its bytes: what "unchanged" means. */
+function snapshot(dir: string): Map<string, Buffer> {
+  const files = new Map<string, Buffer>();
+  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (entry.isFile()) files.set(relative(dir, join(entry.parentPath, entry.name)), readFileSync(join(entry.parentPath, entry.name)));
+  }
+  return files;
+}
+
+const DEMO_REFUSAL = (what: string, rerun: string): string =>
+  `binlog demo: ${what} and the demo never deletes records it did not write; nothing was changed. ` +
+  `To delete that log and run the demo again: ${rerun}\n`;
+
+test('demo refuses a log that already holds bytes, names --force, and changes no byte', async (t) => {
+  const cases: Array<{ title: string; files: Record<string, Buffer>; args: string[]; refusal: string }> = [
+    {
+      title: 'a current file of someone else',
+      files: { 'logs/events.bin': frame('mine') },
+      args: [],
+      refusal: DEMO_REFUSAL('logs/events.bin already holds a log (1 file, 8 bytes)', 'binlog demo --force'),
+    },
+    {
+      title: 'only a backup, with no current file',
+      files: { 'logs/events.3.bin': frame('old', 'older') },
+      args: [],
+      refusal: DEMO_REFUSAL('logs/events.bin already holds a log (1 file, 16 bytes)', 'binlog demo --force'),
+    },
+    {
+      title: 'a log at --path, with an empty current file and a backup',
+      files: { 'x/e.bin': Buffer.alloc(0), 'x/e.0.bin': frame('a') },
+      args: ['--path', 'x/e.bin'],
+      refusal: DEMO_REFUSAL('x/e.bin already holds a log (2 files, 5 bytes)', 'binlog demo --path x/e.bin --force'),
+    },
+  ];
+  for (const c of cases) {
+    const cwd = tempDir(t);
+    for (const [name, bytes] of Object.entries(c.files)) {
+      mkdirSync(dirname(join(cwd, name)), { recursive: true });
+      writeFileSync(join(cwd, name), bytes);
+    }
+    const before = snapshot(cwd);
+    assertRun(binlog(cwd, ['demo', ...c.args]), 1, '', c.refusal);
+    assert.deepEqual(snapshot(cwd), before, `${c.title}: every byte as it was`);
+    // --force: today's behaviour, the old log's files replaced by the demo's.
+    const forced = binlog(cwd, ['demo', ...c.args, '--force']);
+    assert.equal(forced.code, 0, `${c.title}: ${forced.stderr}`);
+    assert.equal(forced.stderr, '', c.title);
+    const path = join(cwd, c.args[1] ?? 'logs/events.bin');
+    assert.deepEqual([...readLog(path)].length, 40, c.title);
+    assert.deepEqual([...readLog(path)].slice(0, 2), ['User login: user123', 'Action performed: file_upload'], c.title);
+  }
+});
+
+test('demo twice: the second run refuses and says how to rerun, through npm start too', (t) => {
+  const cwd = demoLog(t);
+  const before = snapshot(cwd);
+  const what = 'logs/events.bin already holds a log (2 files, 1100 bytes)';
+  assertRun(binlog(cwd, ['demo']), 1, '', DEMO_REFUSAL(what, 'binlog demo --force'));
+  const npmStart = binlog(cwd, ['demo'], '', { ...process.env, npm_lifecycle_event: 'start' });
+  assertRun(npmStart, 1, '', DEMO_REFUSAL(what, 'npm start -- --force'));
+  assert.deepEqual(snapshot(cwd), before);
+  // Empty files hold no records: the demo goes ahead over them.
+  const empty = tempDir(t);
+  mkdirSync(join(empty, 'logs'));
+  writeFileSync(join(empty, 'logs', 'events.bin'), '');
+  writeFileSync(join(empty, 'logs', 'events.0.bin'), '');
+  assert.equal(binlog(empty, ['demo']).code, 0);
+  assert.deepEqual(readdirSync(join(empty, 'logs')).sort(), ['events.0.bin', 'events.bin']);
+  assert.equal([...readLog(join(empty, 'logs', 'events.bin'))].length, 40);
+});
+
+test('a path with no log (no current file, no backup) exits 1 naming it, in every reading command', async (t) => {
+  const cwd = tempDir(t);
+  mkdirSync(join(cwd, 'logs'));
+  writeFileSync(join(cwd, 'logs', 'events.bin.corrupt-4'), 'not a backup');
+  const commands = ['cat', 'tail', 'stats', 'verify', 'repair'];
+  const runs = await Promise.all(commands.map((c) => binlogAsync(cwd, [c, 'logs/events.bin'])));
+  for (const [i, c] of commands.entries()) {
+    assertRun(runs[i]!, 1, '', `binlog ${c}: no log at logs/events.bin: no current file and no backups\n`);
+  }
+  assert.deepEqual(readdirSync(join(cwd, 'logs')), ['events.bin.corrupt-4'], 'nothing created');
+});
+
+const PASSWD = 'root:x:0:0:root:/root:/bin/bash\n';
+
+test('verify and stats on a file that is not a log exit 1 naming the file and offset 0', (t) => {
+  const cwd = tempDir(t);
+  writeFileSync(join(cwd, 'passwd'), PASSWD);
+  const v = binlog(cwd, ['verify', 'passwd']);
+  assert.equal(v.code, 1);
+  assert.match(v.stdout, /^passwd:0: /);
+  const s = binlog(cwd, ['stats', 'passwd']);
+  assert.equal(s.code, 1);
+  assert.match(s.stderr, /^binlog stats: 1 problem found/);
+  assert.equal(readFileSync(join(cwd, 'passwd'), 'utf8'), PASSWD);
+});
+
+// The readers report a first header of an impossible length (0x726f6f74 here, 'root') as
+// CorruptLogError with reason 'bad-length' only once the reader branch lands; until then
+// they read the file as an empty log whose current file is a torn tail.
+test('cat and tail on a file that is not a log say so, naming the file and offset, and exit 1', { todo: 'needs reader branch' }, async (t) => {
+  const cwd = tempDir(t);
+  writeFileSync(join(cwd, 'passwd'), PASSWD);
+  for (const args of [['cat', 'passwd'], ['tail', 'passwd', '-n', '1']]) {
+    const r = binlog(cwd, args);
+    assert.deepEqual({ code: r.code, stdout: r.stdout }, { code: 1, stdout: '' }, args.join(' '));
+    assert.match(
+      r.stderr,
+      new RegExp(`^binlog ${args[0]}: not a binary log: passwd at byte 0 does not start with a record any writer could have written \\(.*passwd.*\\)\n$`),
+    );
+  }
+  assert.equal(readFileSync(join(cwd, 'passwd'), 'utf8'), PASSWD);
+});
+
+test("the README's CLI table is the one binlog help --markdown renders, between its markers", (t) => {
+  const table = cliMarkdownTable();
+  assertRun(binlog(tempDir(t), ['help', '--markdown']), 0, `${table}\n`);
+  const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+  const between = /<!-- cli:start -->\n([^]*?)\n<!-- cli:end -->/.exec(readme);
+  assert.ok(between, 'README.md has <!-- cli:start --> and <!-- cli:end --> markers');
+  assert.equal(between[1], table, "README's CLI table drifted: paste the output of 'node dist/cli/index.js help --markdown'");
+});
+
+test("each command's synopsis (the README's row) and --help name every option the command takes", async (t) => {
+  assert.deepEqual(COMMAND_SPECS.map((c) => c.name), COMMANDS);
+  const cwd = tempDir(t);
+  const helps = await Promise.all(COMMANDS.map((c) => binlogAsync(cwd, ['help', c])));
+  for (const [i, c] of COMMAND_SPECS.entries()) {
+    assertRun(helps[i]!, 0, `${c.usage}\n`);
+    assert.ok(c.usage.startsWith(`Usage: binlog ${c.synopsis}\n\n`), c.name);
+    for (const [name, option] of Object.entries(c.options)) {
+      const flags = [`--${name}`, ...(option.short ? [`-${option.short}`] : [])];
+      assert.ok(flags.some((f) => c.synopsis.includes(f)), `${c.name}: synopsis misses ${flags.join('/')}`);
+      for (const f of flags) assert.ok(c.usage.includes(f), `${c.name}: --help misses ${f}`);
+    }
+  }
+  assertRun(binlog(cwd, ['help']), 0, `${mainUsage()}\n`);
+  assertRun(binlog(cwd, ['help', 'frob']), 2, '', "binlog help: takes one of cat, tail, stats, verify, repair, write, demo, or --markdown; try 'binlog --help'\n");
+});
+
+test('write splits its input into the same items whatever the chunks: one byte at a time or all at once', async () => {
+  const input = Buffer.from('one\ntwo\n\nthree\r\nlast');
+  const expected = ['one', 'two', '', 'three\r', 'last'].map((s) => Buffer.from(s));
+  const collect = async (chunks: Buffer[], separator: number): Promise<Buffer[]> => {
+    const items: Buffer[] = [];
+    // Copies: an item may be a view of its chunk.
+    for await (const item of splitItems((async function* () { yield* chunks; })(), separator)) items.push(Buffer.from(item));
+    return items;
+  };
+  assert.deepEqual(await collect([input], 0x0a), expected);
+  assert.deepEqual(await collect([...input].map((b) => Buffer.from([b])), 0x0a), expected);
+  assert.deepEqual(await collect([input.subarray(0, 5), input.subarray(5, 6), input.subarray(6)], 0x0a), expected);
+  assert.deepEqual(await collect([Buffer.from('a\0b\0')], 0x00), [Buffer.from('a'), Buffer.from('b')], 'a last separator ends no extra item');
+  assert.deepEqual(await collect([], 0x0a), []);
 });

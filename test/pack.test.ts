@@ -92,7 +92,7 @@ describe('the npm package', { timeout: 4 * STEP_TIMEOUT_MS }, () => {
     env = cleanEnv(join(work, 'npm-cache'));
 
     // npm test builds first (pretest); run alone, this file may find no dist.
-    const built = ['index.js', 'index.d.ts', 'cli.js'].every((name) => existsSync(join(ROOT, 'dist', name)));
+    const built = ['index.js', 'index.d.ts', join('cli', 'index.js')].every((name) => existsSync(join(ROOT, 'dist', name)));
     if (!built) runOk('npm', ['run', 'build'], ROOT);
 
     // --ignore-scripts: dist is built already, and a prepack rebuild would
@@ -121,7 +121,7 @@ describe('the npm package', { timeout: 4 * STEP_TIMEOUT_MS }, () => {
 
   test('the tarball holds the built library with its type declarations', () => {
     const paths = packed.files.map((f) => f.path);
-    for (const required of ['package.json', 'dist/index.js', 'dist/index.d.ts', 'dist/cli.js']) {
+    for (const required of ['package.json', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/index.js']) {
       assert.ok(paths.includes(required), `${required} is missing from the tarball: ${paths.join(', ')}`);
     }
     assert.ok(existsSync(join(project, 'node_modules', 'binary-logger', 'dist', 'index.d.ts')));
@@ -151,13 +151,13 @@ describe('the npm package', { timeout: 4 * STEP_TIMEOUT_MS }, () => {
     assert.equal(Object.keys(exportsMap['.']!)[0], 'types', 'TypeScript needs the types condition first');
     assert.equal(exportsMap['.']!.types, './dist/index.d.ts');
     const bin = pkg.bin as Record<string, string>;
-    assert.equal(bin.binlog?.replace(/^\.\//, ''), 'dist/cli.js');
+    assert.equal(bin.binlog?.replace(/^\.\//, ''), 'dist/cli/index.js');
     for (const field of ['dependencies', 'peerDependencies', 'optionalDependencies', 'bundleDependencies']) {
       const deps = (pkg[field] ?? {}) as Record<string, string>;
       assert.deepEqual(Object.keys(deps), [], `${field} must be empty: the package has no runtime dependencies`);
     }
-    const cli = readFileSync(join(project, 'node_modules', 'binary-logger', 'dist', 'cli.js'), 'utf8');
-    assert.ok(cli.startsWith('#!/usr/bin/env node\n'), 'dist/cli.js starts with a node shebang');
+    const cli = readFileSync(join(project, 'node_modules', 'binary-logger', 'dist', 'cli', 'index.js'), 'utf8');
+    assert.ok(cli.startsWith('#!/usr/bin/env node\n'), 'dist/cli/index.js starts with a node shebang');
   });
 
   test('an ESM consumer imports BinaryLogger, readLog and CorruptLogError, writes and reads records', () => {
