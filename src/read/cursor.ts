@@ -142,6 +142,39 @@ export class RecordCursor {
     return this.load() ? this.buf.subarray(this.payloadStart, this.payloadEnd) : undefined;
   }
 
+  /**
+   * The current record's payload in pieces of at most the window's size,
+   * each a view valid until the next piece: a payload larger than the
+   * window is streamed, never held whole (verify's UTF-8 check). Ends early
+   * if the file shrank under the cursor.
+   */
+  *payloadChunks(): Generator<Buffer, void, undefined> {
+    if (this.#loaded) {
+      yield this.buf.subarray(this.payloadStart, this.payloadEnd);
+      return;
+    }
+    for (let at = this.offset + HEADER_BYTES, end = at + this.length; at < end; ) {
+      const n = Math.min(this.buf.length, end - at);
+      if (!this.#window(at, n)) {
+        this.#pos = this.offset;
+        return;
+      }
+      const i = at - this.#bufAt;
+      yield this.buf.subarray(i, i + n);
+      at += n;
+    }
+  }
+
+  /**
+   * Go back (or forward) to `offset`, which must be a record boundary found
+   * by this cursor: the next step reads the record there.
+   */
+  seek(offset: number): void {
+    this.#pos = offset;
+    this.stop = undefined;
+    this.#loaded = false;
+  }
+
   /** Close the file (a cursor over a file owns its descriptor). */
   close(): void {
     if (this.#fd >= 0) {

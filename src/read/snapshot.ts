@@ -91,7 +91,7 @@ export function requireLog(path: string, snapshot: LogSnapshot): void {
 export type OpenedFile =
   | { cursor: RecordCursor; diskSize: number }
   | { missing: true }
-  | { error: Error; diskSize: number };
+  | { error: Error; diskSize: number; why: string };
 
 /**
  * Open one file of a log as a cursor. Never throws for the file itself: a
@@ -107,7 +107,7 @@ export function openLogFile(file: LogFile, fs: FsOps = nodeFs, options: CursorOp
     fd = fs.openSync(file.path, READ_FLAGS);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { missing: true };
-    return { error: err as Error, diskSize: 0 };
+    return { error: err as Error, diskSize: 0, why: `cannot open the file: ${(err as Error).message}` };
   }
   let diskSize = 0;
   try {
@@ -121,7 +121,7 @@ export function openLogFile(file: LogFile, fs: FsOps = nodeFs, options: CursorOp
         syscall: 'read',
         path: file.path,
       });
-      return { error, diskSize };
+      return { error, diskSize, why: 'not a regular file' };
     }
     if (!file.gzip) return { cursor: new RecordCursor({ fs, fd, size: stat.size }, options), diskSize };
     const packed = readWhole(fs, fd, stat.size);
@@ -129,7 +129,8 @@ export function openLogFile(file: LogFile, fs: FsOps = nodeFs, options: CursorOp
     try {
       return { cursor: new RecordCursor({ data: gunzipBackup(packed) }, options), diskSize };
     } catch (err) {
-      return { error: new CorruptLogError(file.path, 0, 'bad-gzip', `not a readable gzip file: ${(err as Error).message}`), diskSize };
+      const why = `not a readable gzip file: ${(err as Error).message}`;
+      return { error: new CorruptLogError(file.path, 0, 'bad-gzip', why), diskSize, why };
     }
   } catch (err) {
     try {
@@ -137,7 +138,7 @@ export function openLogFile(file: LogFile, fs: FsOps = nodeFs, options: CursorOp
     } catch {
       // closed already
     }
-    return { error: err as Error, diskSize };
+    return { error: err as Error, diskSize, why: `cannot read the file: ${(err as Error).message}` };
   }
 }
 
