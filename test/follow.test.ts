@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { BinaryLogger, follow, readLog, type LogEntry } from '../src/index.js';
@@ -60,6 +60,7 @@ test('a position whose backup was deleted resumes at the oldest record left', (t
 
 test('follow yields every record of a writer in another process, across many rollovers, once each and in order', async (t) => {
   const path = join(tempDir(t), 'events.bin');
+  writeFileSync(path, ''); // follow() needs a log to follow: an empty current file is one
   const count = 3000;
   const ac = new AbortController();
   const got: string[] = [];
