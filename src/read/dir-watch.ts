@@ -11,11 +11,16 @@ import { isErrno } from '../errors.js';
 /** What check() found: the same directory, none, or a new one at the same path. */
 export type DirState = 'same' | 'missing' | 'replaced';
 
-/** Identity of a directory: device and inode, or undefined if it is not there. */
+/**
+ * Identity of a directory: device, inode and birth time, or undefined if it
+ * is not there. The birth time tells a recreated directory from the old one
+ * when the file system hands it the freed inode number (ext4 does); where
+ * there is no birth time it is 0 and the inode alone decides.
+ */
 function identityOf(dir: string): string | undefined {
   try {
-    const st = statSync(dir, { throwIfNoEntry: false });
-    return st?.isDirectory() ? `${st.dev}:${st.ino}` : undefined;
+    const st = statSync(dir, { throwIfNoEntry: false, bigint: true });
+    return st?.isDirectory() ? `${st.dev}:${st.ino}:${st.birthtimeNs}` : undefined;
   } catch {
     return undefined;
   }
@@ -50,11 +55,14 @@ export class DirWatch {
 
   /** Look at the directory again and watch what is there now. */
   check(): DirState {
-    const identity = identityOf(this.dir);
+    let identity = identityOf(this.dir);
     if (identity === undefined) {
       this.#closeDir();
       this.#parentWatcher ??= tryWatch(dirname(this.dir), this.#onChange, () => this.#closeParent());
-      return 'missing';
+      // Look again now that the parent is watched: a directory made in
+      // between would otherwise wait for the poll.
+      identity = identityOf(this.dir);
+      if (identity === undefined) return 'missing';
     }
     this.#closeParent();
     const replaced = identity !== this.#identity;
