@@ -68,6 +68,22 @@ export function writeAll(ops: FsOps, fd: number, buf: Uint8Array, offset: number
   }
 }
 
+/**
+ * Copy bytes [start, end) of file `from` to the end of file `to`, in chunks
+ * of at most `chunkBytes`, then fsync `to`: a side file that keeps bytes
+ * before they leave a log (repair; the writer's torn-tail cut).
+ */
+export function copyRangeSynced(ops: FsOps, from: number, to: number, start: number, end: number, chunkBytes: number): void {
+  const chunk = Buffer.allocUnsafe(Math.max(1, Math.min(chunkBytes, end - start)));
+  for (let pos = start; pos < end; ) {
+    const got = ops.readSync(from, chunk, 0, Math.min(chunk.length, end - pos), pos);
+    if (got === 0) break;
+    writeAll(ops, to, chunk, 0, got);
+    pos += got;
+  }
+  ops.fsyncSync(to);
+}
+
 /** Attach the path to an OS error raised by a call that names none (write, fsync). */
 export function withPath<E>(err: E, path: string): E {
   if (err instanceof Error) {

@@ -18,7 +18,7 @@
  */
 import { basename, dirname, join } from 'node:path';
 import { invalidArgType, isErrno } from './errors.js';
-import { CREATE_NEW_FLAGS, DIR_FLAGS, READ_WRITE_FLAGS, nodeFs, writeAll, type FsOps } from './fsops.js';
+import { CREATE_NEW_FLAGS, DIR_FLAGS, READ_WRITE_FLAGS, copyRangeSynced, nodeFs, type FsOps } from './fsops.js';
 import { releaseLock, takeLock } from './lockfile.js';
 import { READ_CHUNK_BYTES } from './read/records.js';
 import { optionalBoolean, toPath } from './validate.js';
@@ -245,14 +245,7 @@ function setAside(path: string, offset: number, sideFile: string, fs: FsOps): vo
     const size = fs.fstatSync(fd).size;
     const out = fs.openSync(sideFile, CREATE_NEW_FLAGS, 0o644);
     try {
-      const chunk = Buffer.allocUnsafe(Math.max(1, Math.min(READ_CHUNK_BYTES, size - offset)));
-      for (let pos = offset; pos < size; ) {
-        const got = fs.readSync(fd, chunk, 0, Math.min(chunk.length, size - pos), pos);
-        if (got === 0) break;
-        writeAll(fs, out, chunk, 0, got);
-        pos += got;
-      }
-      fs.fsyncSync(out);
+      copyRangeSynced(fs, fd, out, offset, size, READ_CHUNK_BYTES);
     } finally {
       fs.closeSync(out);
     }
