@@ -91,11 +91,19 @@ function scanFile(file: LogFile, consumers: readonly ScanConsumer[], progress: P
     try {
       // Progress counts bytes on disk; a decompressed backup counts as its compressed size.
       const scale = cursor.size > 0 ? opened.diskSize / cursor.size : 0;
-      while (cursor.next()) {
-        for (const c of consumers) c.record?.(cursor, file);
-        scan.records++;
-        progress.add((HEADER_BYTES + cursor.length) * scale);
+      // Only consumers that look at records are called per record (the hot loop).
+      const onRecord = consumers.filter((c) => c.record !== undefined);
+      let records = 0;
+      if (onRecord.length === 0 && !progress.callback) {
+        while (cursor.next()) records++;
+      } else {
+        while (cursor.next()) {
+          for (const c of onRecord) c.record!(cursor, file);
+          records++;
+          progress.add((HEADER_BYTES + cursor.length) * scale);
+        }
       }
+      scan.records = records;
       scan.stop = cursor.stop!;
       scan.wholeBytes = scan.stop.offset;
       progress.add((cursor.size - scan.stop.offset) * scale);

@@ -189,13 +189,19 @@ export class Verifier implements ScanConsumer {
   readonly files: VerifiedFile[] = [];
   #path: string;
   #limit: number;
-  #utf8: Utf8Checker | undefined;
   #prevSeq = -1;
 
   constructor(path: string, checkUtf8: boolean, limit: number) {
     this.#path = path;
     this.#limit = limit;
-    this.#utf8 = checkUtf8 ? new Utf8Checker() : undefined;
+    if (checkUtf8) {
+      const checker = new Utf8Checker();
+      this.record = (cursor, file) => {
+        if (!checker.check(cursor)) {
+          this.#add('invalid-utf8', file.path, cursor.offset, `the payload of a record of ${cursor.length} bytes is not well-formed UTF-8`);
+        }
+      };
+    }
     const temp = rolloverTempPath(path);
     const tempStat = statOrUndefined(nodeFs, temp);
     if (tempStat) {
@@ -226,11 +232,8 @@ export class Verifier implements ScanConsumer {
     this.#prevSeq = file.seq;
   }
 
-  record(cursor: RecordCursor, file: LogFile): void {
-    if (this.#utf8 && !this.#utf8.check(cursor)) {
-      this.#add('invalid-utf8', file.path, cursor.offset, `the payload of a record of ${cursor.length} bytes is not well-formed UTF-8`);
-    }
-  }
+  /** Present only with the UTF-8 check: the scan calls no hook per record it does not need. */
+  readonly record?: (cursor: RecordCursor, file: LogFile) => void;
 
   end(scan: FileScan): void {
     const { file, diskSize, records, wholeBytes, stop, unreadable } = scan;
