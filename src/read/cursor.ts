@@ -88,6 +88,27 @@ export class RecordCursor {
    */
   next(): boolean {
     if (this.stop) return false;
+    // Fast path (readLog's speed): the next record is whole in the window,
+    // which never holds bytes beyond the file's size.
+    const i = this.#pos - this.#bufAt;
+    const avail = this.#bufLen - i;
+    if (i >= 0 && avail >= HEADER_BYTES) {
+      const length = readHeader(this.buf, i);
+      if (length <= avail - HEADER_BYTES) {
+        this.offset = this.#pos;
+        this.length = length;
+        this.payloadStart = i + HEADER_BYTES;
+        this.payloadEnd = this.payloadStart + length;
+        this.#pos += HEADER_BYTES + length;
+        this.#loaded = true;
+        return true;
+      }
+    }
+    return this.#step();
+  }
+
+  /** next() when the record is not whole in the window: read more, or stop. */
+  #step(): boolean {
     for (;;) {
       const pos = this.#pos;
       const left = this.size - pos;
