@@ -196,6 +196,24 @@ test('payloadChunks streams a payload larger than the window in window-sized vie
   cursor.close();
 });
 
+test('a compressed backup that does not decompress is bad-gzip at offset 0, after the records before it', (t) => {
+  const dir = tempDir(t);
+  const path = join(dir, 'events.bin');
+  writeFileSync(join(dir, 'events.0.bin'), frame('zero'));
+  writeFileSync(join(dir, 'events.1.bin.gz'), 'not gzip at all, but long enough');
+  writeFileSync(path, frame('current'));
+  const got: string[] = [];
+  const gz = join(dir, 'events.1.bin.gz');
+  assert.throws(
+    () => {
+      for (const r of readLog(path)) got.push(r);
+    },
+    { code: 'ERR_LOG_CORRUPT', reason: 'bad-gzip', path: gz, offset: 0 },
+  );
+  assert.deepEqual(got, ['zero']);
+  assert.throws(() => lastRecords(path, 2), { reason: 'bad-gzip', path: gz });
+});
+
 test('CorruptLogError carries path, offset, code and a machine-readable reason', () => {
   const err = new CorruptLogError('/x/events.0.bin', 12, 'bad-gzip');
   assert.deepEqual([err.name, err.code, err.path, err.offset, err.reason], ['CorruptLogError', 'ERR_LOG_CORRUPT', '/x/events.0.bin', 12, 'bad-gzip']);

@@ -123,3 +123,24 @@ for (const method of METHODS) {
     }
   });
 }
+
+test('where hard links are refused (EPERM), a stray temp file is renamed to its side file, every byte kept', (t) => {
+  const dir = join(tempDir(t), 'log');
+  const { path, inputs } = makeLog(dir);
+  const fs: FsOps = {
+    ...nodeFs,
+    linkSync: () => {
+      throw Object.assign(new Error('EPERM: operation not permitted, link'), { code: 'EPERM', syscall: 'link' });
+    },
+  };
+  const renames: string[] = [];
+  fs.renameSync = (from, to) => {
+    renames.push(`${from} -> ${to}`);
+    nodeFs.renameSync(from, to);
+  };
+  const report = repairWith(path, {}, fs);
+  assert.equal(report.ok, true);
+  assert.deepEqual(renames, [`${join(dir, '.events.bin.next')} -> ${join(dir, 'events.bin.next.corrupt-0')}`]);
+  assertNoByteLost(dir, inputs, 'rename fallback');
+  assert.equal(verify(path).ok, true);
+});
