@@ -84,10 +84,23 @@ export function rolloverFailed(path: string, backup: string, cause: unknown): Er
 }
 
 /**
+ * Why a file of a log is corrupt, for programs (the message is for people):
+ *
+ * - `'torn-tail'`: a record runs past the end of a backup, or a backup ends
+ *   in part of a length prefix (in the current file that is a write in
+ *   progress, never an error).
+ * - `'bad-length'`: a record declares a payload longer than
+ *   MAX_PAYLOAD_BYTES and runs past the end of its file, in any file: no
+ *   writer of this library could have left it (not a log, or corrupt).
+ * - `'bad-gzip'`: a compressed backup does not decompress.
+ */
+export type CorruptReason = 'torn-tail' | 'bad-length' | 'bad-gzip';
+
+/**
  * A log file holds bytes that are not whole records where whole records
  * must be: a length that runs past the end of a backup file, for example.
  * A torn tail of the *current* file is not corruption (it may be a write in
- * progress) and never raises this.
+ * progress) and never raises this. `reason` says which rule was broken.
  */
 export class CorruptLogError extends Error {
   override readonly name = 'CorruptLogError';
@@ -96,13 +109,26 @@ export class CorruptLogError extends Error {
   readonly path: string;
   /** Byte offset in that file of the record that could not be read. */
   readonly offset: number;
+  /** Which rule the bytes break; see {@link CorruptReason}. */
+  readonly reason: CorruptReason;
 
-  constructor(path: string, offset: number, reason: string) {
-    super(`Corrupt log file "${path}" at byte ${offset}: ${reason}`);
+  /**
+   * @param detail what is wrong in words, for the message; defaults to a
+   *   sentence for `reason`.
+   */
+  constructor(path: string, offset: number, reason: CorruptReason, detail?: string) {
+    super(`Corrupt log file "${path}" at byte ${offset}: ${detail ?? DEFAULT_DETAIL[reason]}`);
     this.path = path;
     this.offset = offset;
+    this.reason = reason;
   }
 }
+
+const DEFAULT_DETAIL: Record<CorruptReason, string> = {
+  'torn-tail': 'a record runs past the end of a backup',
+  'bad-length': 'a record declares a length no writer of this library produces',
+  'bad-gzip': 'not a readable gzip file',
+};
 
 /** True for an OS error with the given errno code. */
 export function isErrno(err: unknown, code: string): boolean {

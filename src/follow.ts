@@ -9,11 +9,16 @@
  * backup from where it was, then goes on in the new current file: no record
  * is missed or yielded twice. A torn tail of the current file is a write in
  * progress: the follower waits for the rest.
+ *
+ * If the log's directory is removed, the follower waits for it to come
+ * back (watching its parent); a directory recreated at the same path holds
+ * a new log, which it follows from its oldest record.
  */
-import { watch, type FSWatcher } from 'node:fs';
-import { isErrno } from './errors.js';
 import { listBackups, nextSeq, splitName } from './naming.js';
-import { checkPosition, entryOf, logFiles, type LogEntry, type Position } from './reader.js';
+import { DirWatch } from './read/dir-watch.js';
+import { requireLog, takeSnapshot } from './read/snapshot.js';
+import { logFiles } from './read/walk.js';
+import { checkPosition, entryOf, type LogEntry, type Position } from './reader.js';
 import { oneOf, optionalBoolean, optionalNonNegativeInteger, toPath } from './validate.js';
 
 export interface FollowOptions {
@@ -34,10 +39,10 @@ export interface FollowOptions {
 /** Where the log ends now: just past the last whole record of the current file. */
 function endPosition(path: string): Position {
   let end: Position = { seq: nextSeq(listBackups(path)), offset: 0 };
-  for (const file of logFiles(path, false, end)) {
+  for (const { file, cursor } of logFiles(path, false, end)) {
     let offset = 0;
-    // Skip to the end of whole records without decoding them.
-    while (file.next()) offset = file.nextOffset;
+    // Skip to the end of whole records without reading their payloads.
+    while (cursor.next()) offset = cursor.nextOffset;
     end = { seq: file.seq, offset };
   }
   return end;
@@ -51,6 +56,9 @@ function abortError(signal: AbortSignal): Error {
  * Follow the log whose current file is `filePath`: yield each record as it
  * is appended, across rollovers, until `signal` aborts.
  *
+ * @throws Error `ENOENT` (`syscall: 'open'`, `path`) at once when there is
+ *   neither a current file nor a backup; CorruptLogError `ERR_LOG_CORRUPT`
+ *   as readLog() throws it.
  * @example
  * ```ts
  * const ac = new AbortController();
@@ -69,6 +77,7 @@ export function follow(filePath: string | URL, options: FollowOptions = {}): Asy
   const fromStart = optionalBoolean(options.fromStart, 'fromStart', false);
   const pollInterval = optionalNonNegativeInteger(options.pollInterval, 'pollInterval') ?? 100;
   const from = checkPosition(options.from);
+  requireLog(path, takeSnapshot(path));
   return run(path, options.signal, from ?? (fromStart ? { seq: 0, offset: 0 } : undefined), raw, withPositions, pollInterval);
 }
 
@@ -88,16 +97,20 @@ async function* run(
     changed = true;
     wake?.();
   };
-  const watcher = watchDir(splitName(path).dir, onChange);
+  const watcher = new DirWatch(splitName(path).dir, onChange);
   signal?.addEventListener('abort', onChange);
   try {
     for (;;) {
       if (signal?.aborted) throw abortError(signal);
       changed = false;
+      const dir = watcher.check();
+      // A new directory at the path holds a new log: follow it from its start.
+      if (dir === 'replaced') position = { seq: 0, offset: 0 };
       let progressed = false;
-      for (const file of logFiles(path, raw, position)) {
-        while (file.next()) {
-          const entry = entryOf(file, raw);
+      for (const open of dir === 'missing' ? [] : logFiles(path, raw, position)) {
+        while (open.cursor.next()) {
+          if (!open.cursor.load()) continue;
+          const entry = entryOf(open, raw);
           position = entry.next;
           progressed = true;
           yield withPositions ? entry : entry.payload;
@@ -118,18 +131,6 @@ async function* run(
     }
   } finally {
     signal?.removeEventListener('abort', onChange);
-    watcher?.close();
-  }
-}
-
-/** Watch a directory for changes where the platform can; polling covers the rest. */
-function watchDir(dir: string, onChange: () => void): FSWatcher | undefined {
-  try {
-    const watcher = watch(dir, { persistent: false }, onChange);
-    watcher.on('error', () => watcher.close());
-    return watcher;
-  } catch (err) {
-    if (isErrno(err, 'ENOENT') || isErrno(err, 'ENOSPC') || isErrno(err, 'EMFILE')) return undefined;
-    throw err;
+    watcher.close();
   }
 }

@@ -11,8 +11,13 @@ import { gunzipSync } from 'node:zlib';
 /** Bytes of the length prefix in front of every payload. */
 export const HEADER_BYTES = 4;
 
-/** The largest payload a uint32 length can describe: 4,294,967,295 bytes. */
-export const MAX_PAYLOAD_BYTES = 0xffff_ffff;
+/**
+ * The largest payload this library writes: 256 MiB (268,435,456 bytes).
+ * A length above it that runs past the end of its file is not a torn write
+ * but a foreign or corrupt file (reason `'bad-length'`); a record that fits
+ * in its file is read whatever its length. See docs/FORMAT.md, "possible".
+ */
+export const MAX_PAYLOAD_BYTES = 0x1000_0000;
 
 /** Write a record's length prefix at `offset`. */
 export function writeHeader(buf: Uint8Array, offset: number, length: number): void {
@@ -34,34 +39,10 @@ export function recordBytes(payloadBytes: number): number {
   return HEADER_BYTES + payloadBytes;
 }
 
-/**
- * Walk whole records in `buf[start, end)`, returning the offset just past
- * the last whole record. Bytes from there to `end` are a torn tail.
- */
-export function lastWholeRecordEnd(buf: Uint8Array, start: number, end: number): number {
-  let pos = start;
-  while (end - pos >= HEADER_BYTES) {
-    const next = pos + HEADER_BYTES + readHeader(buf, pos);
-    if (next > end) break;
-    pos = next;
-  }
-  return pos;
-}
-
-/**
- * Given records packed in `buf[start, end)` and `base` bytes already in the
- * current file, return the end offset of the first record after which the
- * file reaches `limit` bytes (the rollover point), or -1 if no record does.
- */
-export function rolloverPoint(buf: Uint8Array, start: number, end: number, base: number, limit: number): number {
-  if (base + (end - start) < limit) return -1;
-  let pos = start;
-  while (pos < end) {
-    pos += HEADER_BYTES + readHeader(buf, pos);
-    if (base + (pos - start) >= limit) return pos;
-  }
-  return -1;
-}
+// lastWholeRecordEnd and rolloverPoint parse headers, so they live with the
+// cursor (read/records.ts); re-exported here only until writer.ts imports
+// them from there.
+export { lastWholeRecordEnd, rolloverPoint } from './read/records.js';
 
 /**
  * Decompress a gzip-compressed backup, allocating no more than its gzip

@@ -5,13 +5,14 @@
 import './polyfill.js';
 export { BinaryLogger, DURABILITIES, type BinaryLoggerOptions, type Durability } from './writer.js';
 export { readLog, type LogEntry, type Position, type ReadLogOptions } from './reader.js';
+export { openCursor, LogCursor, type CursorOpenOptions } from './read/log-cursor.js';
 export { follow, type FollowOptions } from './follow.js';
 export { createReadStream, createWriteStream, type ReadStreamOptions, type WriteStreamOptions } from './streams.js';
 export { verify, type ProblemKind, type VerifiedFile, type VerifyOptions, type VerifyProblem, type VerifyReport } from './verify.js';
 export { repair, type RepairAction, type RepairOptions, type RepairReport } from './repair.js';
 export { logStats, type LogStats } from './stats.js';
 export { lastRecords, type LastRecords } from './tail.js';
-export { CorruptLogError, type CodedError } from './errors.js';
+export { CorruptLogError, type CodedError, type CorruptReason } from './errors.js';
 export { HEADER_BYTES, MAX_PAYLOAD_BYTES } from './format.js';
 export { backupPath } from './naming.js';
 export type { LoggerHandle } from './shared.js';

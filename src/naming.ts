@@ -7,8 +7,8 @@
  * the name starts with that dot or ends with a dot (`.hidden`, `foo.` have
  * no extension).
  */
-import { readdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { nodeFs, type FsOps } from './fsops.js';
 
 export interface NameParts {
   /** Directory holding the current file and its backups. */
@@ -84,11 +84,11 @@ export interface Backup {
  * `events.3.bin` and `events.3.bin.gz` exist (a crash while compressing),
  * the plain file wins.
  */
-export function listBackups(path: string): Backup[] {
+export function listBackups(path: string, fs: FsOps = nodeFs): Backup[] {
   const parts = splitName(path);
   let names: string[];
   try {
-    names = readdirSync(parts.dir);
+    names = fs.readdirSync(parts.dir);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;

@@ -11,26 +11,16 @@
  *
  * It runs under the log's lock file, so it never races a live logger: with
  * one open, it throws ERR_LOGGER_PATH_IN_USE and changes nothing.
+ *
+ * Every change goes through an FsOps object (fsops.ts), so that tests can
+ * fail each write, link, rename, truncate and fsync in turn and check the
+ * promise above (test/repair-faults.test.ts).
  */
-import {
-  closeSync,
-  constants,
-  fstatSync,
-  fsyncSync,
-  ftruncateSync,
-  linkSync,
-  openSync,
-  readSync,
-  renameSync,
-  statSync,
-  unlinkSync,
-  writeSync,
-} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { invalidArgType, isErrno } from './errors.js';
-import { nodeFs } from './fsops.js';
+import { CREATE_NEW_FLAGS, DIR_FLAGS, READ_WRITE_FLAGS, copyRangeSynced, nodeFs, type FsOps } from './fsops.js';
 import { releaseLock, takeLock } from './lockfile.js';
-import { READ_CHUNK_BYTES } from './reader.js';
+import { READ_CHUNK_BYTES } from './read/records.js';
 import { optionalBoolean, toPath } from './validate.js';
 import { verify, type VerifyProblem, type VerifyReport } from './verify.js';
 
@@ -98,28 +88,33 @@ export interface RepairReport {
  * ```
  */
 export function repair(filePath: string | URL, options: RepairOptions = {}): RepairReport {
+  return repairWith(filePath, options, nodeFs);
+}
+
+/** repair(), making its changes through `fs`. @internal for fault-injection tests. */
+export function repairWith(filePath: string | URL, options: RepairOptions, fs: FsOps): RepairReport {
   if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'of type object', options);
   const path = toPath(filePath);
   const { dryRun = false } = options;
   const dry = optionalBoolean(dryRun, 'dryRun', false);
 
   let report = verify(path);
-  let plan = planRepair(report, true);
+  let plan = planRepair(report, true, fs);
   if (dry || plan.actions.length === 0) return { dryRun: dry, ...plan };
 
-  const lock = takeLock(path, nodeFs);
+  const lock = takeLock(path, fs);
   try {
     // The log may have changed between the first look and taking the lock.
     report = verify(path);
-    plan = planRepair(report, false);
-    for (const action of plan.actions) apply(action);
+    plan = planRepair(report, false, fs);
+    for (const action of plan.actions) apply(action, fs);
   } finally {
-    releaseLock(lock, nodeFs);
+    releaseLock(lock, fs);
   }
   return { dryRun: false, ...plan };
 }
 
-function planRepair(report: VerifyReport, dry: boolean): Omit<RepairReport, 'dryRun'> {
+function planRepair(report: VerifyReport, dry: boolean, fs: FsOps): Omit<RepairReport, 'dryRun'> {
   const actions: RepairAction[] = [];
   const unfixed: VerifyProblem[] = [];
   const taken = new Set<string>();
@@ -134,8 +129,8 @@ function planRepair(report: VerifyReport, dry: boolean): Omit<RepairReport, 'dry
           unfixed.push(problem);
           break;
         }
-        const size = statSync(path).size;
-        const sideFile = sideFileFor(path, offset, taken);
+        const size = fs.statSync(path)?.size ?? offset;
+        const sideFile = sideFileFor(path, offset, taken, fs);
         const bytes = size - offset;
         const verb = dry ? 'would set aside' : 'set aside';
         actions.push({
@@ -150,7 +145,7 @@ function planRepair(report: VerifyReport, dry: boolean): Omit<RepairReport, 'dry
         break;
       }
       case 'stray-temp': {
-        const size = statSync(path, { throwIfNoEntry: false })?.size ?? 0;
+        const size = fs.statSync(path)?.size ?? 0;
         if (size === 0) {
           actions.push({
             action: 'remove-temp',
@@ -163,7 +158,7 @@ function planRepair(report: VerifyReport, dry: boolean): Omit<RepairReport, 'dry
         } else {
           // A rollover's temporary file is always empty; keep whatever this is.
           const visible = join(dirname(path), basename(path).replace(/^\.+/, ''));
-          const sideFile = sideFileFor(visible, 0, taken);
+          const sideFile = sideFileFor(visible, 0, taken, fs);
           actions.push({
             action: 'set-aside',
             path,
@@ -195,87 +190,81 @@ function planRepair(report: VerifyReport, dry: boolean): Omit<RepairReport, 'dry
 }
 
 /** `<path>.corrupt-<offset>`, or with `.1`, `.2`, ... if that name is taken. */
-function sideFileFor(path: string, offset: number, taken: Set<string>): string {
+function sideFileFor(path: string, offset: number, taken: Set<string>, fs: FsOps): string {
   const base = `${path}.corrupt-${offset}`;
   for (let i = 0; ; i++) {
     const candidate = i === 0 ? base : `${base}.${i}`;
-    if (!taken.has(candidate) && statSync(candidate, { throwIfNoEntry: false }) === undefined) {
+    if (!taken.has(candidate) && fs.statSync(candidate) === undefined) {
       taken.add(candidate);
       return candidate;
     }
   }
 }
 
-function apply(action: RepairAction): void {
+function apply(action: RepairAction, fs: FsOps): void {
   const { path } = action;
   switch (action.action) {
     case 'remove-temp':
     case 'unlink-current':
       try {
-        unlinkSync(path);
+        fs.unlinkSync(path);
       } catch (err) {
         if (!isErrno(err, 'ENOENT')) throw err;
       }
-      syncDir(dirname(path));
+      syncDir(dirname(path), fs);
       return;
     case 'set-aside':
       if (action.problem.kind === 'stray-temp') {
         // rename(2) keeps every byte; the side name was free a moment ago,
         // and link+unlink would refuse to replace it if it no longer is.
-        linkThenUnlink(path, action.sideFile!);
+        linkThenUnlink(path, action.sideFile!, fs);
       } else {
-        setAside(path, action.offset, action.sideFile!);
+        setAside(path, action.offset, action.sideFile!, fs);
       }
-      syncDir(dirname(path));
+      syncDir(dirname(path), fs);
       return;
   }
 }
 
-function linkThenUnlink(from: string, to: string): void {
+function linkThenUnlink(from: string, to: string, fs: FsOps): void {
   try {
     // link fails with EEXIST where rename would overwrite.
-    linkSync(from, to);
-    unlinkSync(from);
+    fs.linkSync(from, to);
   } catch (err) {
     if (!isErrno(err, 'EPERM') && !isErrno(err, 'ENOTSUP') && !isErrno(err, 'EOPNOTSUPP')) throw err;
-    renameSync(from, to); // no hard links on this file system
+    fs.renameSync(from, to); // no hard links on this file system
+    return;
   }
+  fs.unlinkSync(from);
 }
 
 /** Copy `path`'s bytes from `offset` into a new `sideFile`, sync it, then cut `path` to `offset`. */
-function setAside(path: string, offset: number, sideFile: string): void {
-  const fd = openSync(path, 'r+');
+function setAside(path: string, offset: number, sideFile: string, fs: FsOps): void {
+  const fd = fs.openSync(path, READ_WRITE_FLAGS);
   try {
-    const size = fstatSync(fd).size;
-    const out = openSync(sideFile, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
+    const size = fs.fstatSync(fd).size;
+    const out = fs.openSync(sideFile, CREATE_NEW_FLAGS, 0o644);
     try {
-      const chunk = Buffer.allocUnsafe(Math.max(1, Math.min(READ_CHUNK_BYTES, size - offset)));
-      for (let pos = offset; pos < size; ) {
-        const got = readSync(fd, chunk, 0, Math.min(chunk.length, size - pos), pos);
-        if (got === 0) break;
-        for (let done = 0; done < got; ) done += writeSync(out, chunk, done, got - done);
-        pos += got;
-      }
-      fsyncSync(out);
+      copyRangeSynced(fs, fd, out, offset, size, READ_CHUNK_BYTES);
     } finally {
-      closeSync(out);
+      fs.closeSync(out);
     }
     // Only now that the copy is on disk may the bytes leave the file.
-    ftruncateSync(fd, offset);
-    fsyncSync(fd);
+    fs.ftruncateSync(fd, offset);
+    fs.fsyncSync(fd);
   } finally {
-    closeSync(fd);
+    fs.closeSync(fd);
   }
 }
 
-function syncDir(dir: string): void {
+function syncDir(dir: string, fs: FsOps): void {
   let fd = -1;
   try {
-    fd = openSync(dir, constants.O_RDONLY | (constants.O_DIRECTORY ?? 0));
-    fsyncSync(fd);
+    fd = fs.openSync(dir, DIR_FLAGS);
+    fs.fsyncSync(fd);
   } catch {
     // Some file systems refuse fsync on a directory; the change is made.
   } finally {
-    if (fd >= 0) closeSync(fd);
+    if (fd >= 0) fs.closeSync(fd);
   }
 }

@@ -1,173 +1,136 @@
 /**
- * Walking the records of one file by their lengths, for the tools that
- * check or summarize a log (verify, stats, tail) rather than read it.
+ * One pass over every file of a log, for the tools that check or summarize
+ * it rather than read it: verify() and logStats() are two consumers of
+ * this scan, each keeping only its own fields.
  *
- * A walk allocates one window of at most READ_CHUNK_BYTES (never more than
- * the file holds) and nothing per record: a payload is skipped by its
- * length unless the caller asks for its bytes. Every length is checked
- * against the bytes left in the file before anything is read for it, so
- * any bytes at all give a walk bounded by the file's size.
+ * Each file is stepped through with the record cursor, which allocates one
+ * window of at most READ_CHUNK_BYTES and nothing per record: a payload is
+ * skipped by its length unless a consumer asks for its bytes. Every length
+ * is checked against the bytes left in the file before anything is read
+ * for it, so any bytes at all give a scan bounded by the files' sizes.
  */
-import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
-import { HEADER_BYTES, gunzipBackup, readHeader } from './format.js';
-import { READ_CHUNK_BYTES } from './reader.js';
+import { HEADER_BYTES } from './format.js';
+import { nodeFs, type FsOps } from './fsops.js';
+import type { RecordCursor } from './read/cursor.js';
+import { READ_CHUNK_BYTES, type Stop } from './read/records.js';
+import { openLogFile, requireLog, statOrUndefined, takeSnapshot, type LogFile, type LogSnapshot } from './read/snapshot.js';
 
-/** Random access to a file's bytes through one buffer. */
-export interface Source {
-  /** Bytes the walk may read; lowered if the file shrinks under it. */
-  size: number;
-  readonly buf: Buffer;
-  /**
-   * Index in `buf` of the bytes [pos, pos + n), n <= buf.length; -1 if the
-   * file ends before them (then `size` is lowered to where it ends).
-   */
-  at(pos: number, n: number): number;
-  close(): void;
+/** What the scan found in one file. */
+export interface FileScan {
+  file: LogFile;
+  /** Bytes in the file on disk (compressed, for a compressed backup). */
+  diskSize: number;
+  /** Whole records readable from it. */
+  records: number;
+  /** Bytes of those whole records (in decompressed bytes, for a compressed backup). */
+  wholeBytes: number;
+  /** Where and why its records ended; undefined when it could not be read. */
+  stop?: Stop;
+  /** Why it could not be read, in words; undefined when it could. */
+  unreadable?: string;
 }
 
-/** A window of at most READ_CHUNK_BYTES onto an open file. */
-class FileWindow implements Source {
-  readonly buf: Buffer;
-  size: number;
-  #start = 0;
-  #length = 0;
-  #fd: number;
-
-  constructor(fd: number, size: number) {
-    this.#fd = fd;
-    this.size = size;
-    this.buf = Buffer.allocUnsafe(Math.max(HEADER_BYTES, Math.min(READ_CHUNK_BYTES, size)));
-  }
-
-  at(pos: number, n: number): number {
-    if (pos >= this.#start && pos + n <= this.#start + this.#length) return pos - this.#start;
-    const want = Math.max(0, Math.min(this.buf.length, this.size - pos));
-    let got = 0;
-    while (got < want) {
-      const r = readSync(this.#fd, this.buf, got, want - got, pos + got);
-      if (r === 0) break;
-      got += r;
-    }
-    this.#start = pos;
-    this.#length = got;
-    if (got >= n) return 0;
-    if (got < want) this.size = pos + got; // the file shrank under us: what is left is all there is
-    return -1;
-  }
-
-  close(): void {
-    if (this.#fd >= 0) closeSync(this.#fd);
-    this.#fd = -1;
-  }
+/** A consumer of the scan; every hook is optional and called in reading order. */
+export interface ScanConsumer {
+  /** Before the records of `file`. */
+  begin?(file: LogFile): void;
+  /** For each whole record; `cursor` is at it, its payload not loaded. */
+  record?(cursor: RecordCursor, file: LogFile): void;
+  /** After the file (including one that could not be read). */
+  end?(scan: FileScan): void;
 }
 
-/** A decompressed backup, whole in memory (as readLog() reads one). */
-class MemorySource implements Source {
-  size: number;
-  constructor(readonly buf: Buffer) {
-    this.size = buf.length;
-  }
-  at(pos: number, n: number): number {
-    return pos + n <= this.size ? pos : -1;
-  }
-  close(): void {}
+/** The scan of a whole log. */
+export interface LogScan {
+  snapshot: LogSnapshot;
+  /** Files scanned, in reading order (files that vanished meanwhile are left out). */
+  files: FileScan[];
 }
-
-/** What openSource() found: a source, or why the file cannot be walked. */
-export type Opened =
-  | { source: Source; diskSize: number }
-  | { missing: true }
-  | { unreadable: string; diskSize: number; corrupt?: boolean };
 
 /**
- * Open a file of a log for a walk. `gzip` files are decompressed whole.
- * Never throws for the file itself: a file that vanished is `missing`, one
- * that cannot be read is `unreadable` with the reason (`corrupt` when a
- * compressed backup does not decompress).
+ * Scan every file of the log at `path` once, feeding `consumers`.
+ * `onProgress` is called with the bytes done and the bytes of all files
+ * about once per READ_CHUNK_BYTES, and once at the end.
+ *
+ * @throws Error `ENOENT` when there is neither a current file nor a backup;
+ *   the OS error if the directory cannot be listed. A file that cannot be
+ *   read is `unreadable` in its FileScan, not an exception.
  */
-export function openSource(path: string, gzip = false): Opened {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { missing: true };
-    return { unreadable: `cannot open the file: ${(err as Error).message}`, diskSize: 0 };
+export function scanLog(
+  path: string,
+  consumers: readonly ScanConsumer[],
+  onProgress?: (done: number, total: number) => void,
+  fs: FsOps = nodeFs,
+): LogScan {
+  // One listing is the snapshot scanned: a backup that disappears while we
+  // read (retention) is skipped, as readLog() skips it.
+  const snapshot = takeSnapshot(path, fs);
+  requireLog(path, snapshot);
+  let total = 0;
+  for (const f of snapshot.files) total += statOrUndefined(fs, f.path)?.size ?? 0;
+  const progress = new Progress(total, onProgress);
+  const files: FileScan[] = [];
+  for (const file of snapshot.files) {
+    const scanned = scanFile(file, consumers, progress, fs);
+    if (scanned) files.push(scanned);
   }
-  let diskSize = 0;
-  try {
-    const stat = fstatSync(fd);
-    diskSize = stat.size;
-    if (!stat.isFile()) {
-      closeSync(fd);
-      return { unreadable: 'not a regular file', diskSize };
-    }
-    if (!gzip) return { source: new FileWindow(fd, stat.size), diskSize };
-    let data: Buffer;
+  progress.end();
+  return { snapshot, files };
+}
+
+function scanFile(file: LogFile, consumers: readonly ScanConsumer[], progress: Progress, fs: FsOps): FileScan | undefined {
+  const opened = openLogFile(file, fs);
+  if ('missing' in opened) return undefined;
+  for (const c of consumers) c.begin?.(file);
+  const scan: FileScan = { file, diskSize: opened.diskSize, records: 0, wholeBytes: 0 };
+  if ('error' in opened) {
+    scan.unreadable = opened.why;
+    progress.add(opened.diskSize);
+  } else {
+    const { cursor } = opened;
     try {
-      data = gunzipBackup(readFileSync(fd));
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).syscall) throw err;
-      closeSync(fd);
-      return { unreadable: `not a readable gzip file: ${(err as Error).message}`, diskSize, corrupt: true };
+      // Progress counts bytes on disk; a decompressed backup counts as its compressed size.
+      const scale = cursor.size > 0 ? opened.diskSize / cursor.size : 0;
+      // Only consumers that look at records are called per record (the hot loop).
+      const onRecord = consumers.filter((c) => c.record !== undefined);
+      let records = 0;
+      if (onRecord.length === 0 && !progress.callback) {
+        while (cursor.next()) records++;
+      } else {
+        while (cursor.next()) {
+          for (const c of onRecord) c.record!(cursor, file);
+          records++;
+          progress.add((HEADER_BYTES + cursor.length) * scale);
+        }
+      }
+      scan.records = records;
+      scan.stop = cursor.stop!;
+      scan.wholeBytes = scan.stop.offset;
+      progress.add((cursor.size - scan.stop.offset) * scale);
+    } finally {
+      cursor.close();
     }
-    closeSync(fd);
-    return { source: new MemorySource(data), diskSize };
-  } catch (err) {
-    try {
-      closeSync(fd);
-    } catch {
-      // closed already
-    }
-    return { unreadable: `cannot read the file: ${(err as Error).message}`, diskSize };
   }
+  for (const c of consumers) c.end?.(scan);
+  return scan;
 }
 
-/** Where a walk stopped: `end` is just past the last whole record. */
-export interface WalkEnd {
-  end: number;
-  /** Why the bytes from `end` on are not a whole record; undefined when the file ended cleanly. */
-  reason?: string;
-}
-
-/**
- * Call `onRecord(offset, length)` for each whole record of `src`, in order,
- * and return where the whole records end. Bounded by `src.size`: each step
- * moves forward by at least HEADER_BYTES.
- */
-export function walkRecords(src: Source, onRecord: (offset: number, length: number) => void): WalkEnd {
-  let pos = 0;
-  for (;;) {
-    // Invariant: [0, pos) is whole records.
-    const left = src.size - pos;
-    if (left <= 0) return { end: pos };
-    if (left < HEADER_BYTES) {
-      return { end: pos, reason: `${left} bytes at the end of the file are not a whole record (a record starts with a ${HEADER_BYTES}-byte length)` };
+/** Reports progress about once per READ_CHUNK_BYTES. */
+class Progress {
+  done = 0;
+  #next = READ_CHUNK_BYTES;
+  constructor(
+    readonly total: number,
+    readonly callback: ((done: number, total: number) => void) | undefined,
+  ) {}
+  add(bytes: number): void {
+    this.done += bytes;
+    if (this.callback && this.done >= this.#next) {
+      this.#next = this.done + READ_CHUNK_BYTES;
+      this.callback(Math.min(this.done, this.total), this.total);
     }
-    const i = src.at(pos, HEADER_BYTES);
-    if (i < 0) continue; // shrank: size is lower now
-    const length = readHeader(src.buf, i);
-    if (length > left - HEADER_BYTES) {
-      return { end: pos, reason: `a record of ${length} bytes runs past the end of the file (${src.size} bytes)` };
-    }
-    onRecord(pos, length);
-    pos += HEADER_BYTES + length;
   }
-}
-
-/**
- * The payload of the record at `offset` (a copy), its `length` already
- * checked against the file's size by walkRecords(). Undefined if the file
- * shrank under us.
- */
-export function readPayload(src: Source, offset: number, length: number): Buffer | undefined {
-  const start = offset + HEADER_BYTES;
-  const out = Buffer.allocUnsafe(length);
-  for (let done = 0; done < length; ) {
-    const n = Math.min(src.buf.length, length - done);
-    const i = src.at(start + done, n);
-    if (i < 0) return undefined;
-    src.buf.copy(out, done, i, i + n);
-    done += n;
+  end(): void {
+    this.callback?.(this.total, this.total);
   }
-  return out;
 }

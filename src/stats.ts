@@ -1,8 +1,25 @@
 /**
- * logStats(): what a log holds, file by file, from one verify() pass.
+ * logStats(): what a log holds, file by file, from one scan of it (scan.ts)
+ * with two consumers: verify()'s (problems, records per file) and the
+ * payload sizes kept here.
  */
 import { basename } from 'node:path';
-import { scanLog, type VerifyProblem } from './verify.js';
+import type { RecordCursor } from './read/cursor.js';
+import { scanLog, type ScanConsumer } from './scan.js';
+import { prepareVerify, type VerifyProblem } from './verify.js';
+
+/** logStats()'s consumer of the scan: payload sizes. */
+class PayloadSizes implements ScanConsumer {
+  bytes = 0;
+  min = -1;
+  max = -1;
+  record(cursor: RecordCursor): void {
+    const length = cursor.length;
+    this.bytes += length;
+    if (this.min < 0 || length < this.min) this.min = length;
+    if (length > this.max) this.max = length;
+  }
+}
 
 export interface LogStats {
   /** Every file of the log in reading order: backups by seq, then the current file. */
@@ -38,7 +55,7 @@ export interface LogStats {
  * Files, sizes, record counts and payload sizes of the log whose current
  * file is `filePath`. Reads every file once, with bounded memory.
  *
- * @throws as verify() does.
+ * @throws as verify() does (ENOENT when there is no log).
  * @example
  * ```ts
  * const { totals, payload } = logStats('./logs/events.bin');
@@ -46,23 +63,20 @@ export interface LogStats {
  * ```
  */
 export function logStats(filePath: string | URL): LogStats {
-  const scan = scanLog(filePath);
-  const totals = { files: scan.files.length, bytes: 0, records: 0, payloadBytes: 0 };
-  let min = -1;
-  let max = -1;
-  for (const f of scan.files) {
+  const { path, verifier } = prepareVerify(filePath);
+  const sizes = new PayloadSizes();
+  const report = verifier.report(scanLog(path, [verifier, sizes]));
+  const totals = { files: report.files.length, bytes: 0, records: 0, payloadBytes: sizes.bytes };
+  for (const f of report.files) {
     totals.bytes += f.size;
     totals.records += f.records;
-    totals.payloadBytes += f.payloadBytes;
-    if (f.minPayload >= 0 && (min < 0 || f.minPayload < min)) min = f.minPayload;
-    if (f.maxPayload > max) max = f.maxPayload;
   }
-  const backups = scan.files.filter((f) => f.seq >= 0);
+  const backups = report.files.filter((f) => f.seq >= 0);
   return {
-    files: scan.files.map(({ path, seq, size, records }) => ({ name: basename(path), path, seq, size, records })),
+    files: report.files.map(({ path, seq, size, records }) => ({ name: basename(path), path, seq, size, records })),
     totals,
-    payload: totals.records > 0 ? { min, mean: totals.payloadBytes / totals.records, max } : null,
+    payload: totals.records > 0 ? { min: sizes.min, mean: totals.payloadBytes / totals.records, max: sizes.max } : null,
     backups: backups.length > 0 ? { first: backups[0]!.seq, last: backups[backups.length - 1]!.seq } : null,
-    problems: scan.problems,
+    problems: report.problems,
   };
 }

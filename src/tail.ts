@@ -3,11 +3,11 @@
  * that hold them (the current file first, then backups downwards), so that
  * `binlog tail` on a log of many backups reads one or two files, not all.
  */
-import { statSync } from 'node:fs';
-import { CorruptLogError } from './errors.js';
-import { backupPath, listBackups, nextSeq } from './naming.js';
+import { nodeFs } from './fsops.js';
+import { backupPath } from './naming.js';
+import { stopError } from './read/policy.js';
+import { openOrThrow, requireLog, takeSnapshot, type LogFile } from './read/snapshot.js';
 import type { Position } from './reader.js';
-import { openSource, readPayload, walkRecords } from './scan.js';
 import { optionalNonNegativeInteger, toPath } from './validate.js';
 
 /** The last records of a log, and where the log ended when they were read. */
@@ -34,10 +34,11 @@ const ROLLOVER_RETRIES = 5;
  * older than the records asked for is not read, so not noticed (verify()
  * checks every file).
  *
- * @throws RangeError `ERR_OUT_OF_RANGE` for a bad count; CorruptLogError
- *   `ERR_LOG_CORRUPT` (path, offset) where a backup that holds some of the
- *   records asked for has a partial record; the OS error where a file
- *   cannot be read.
+ * @throws RangeError `ERR_OUT_OF_RANGE` for a bad count; Error `ENOENT`
+ *   (`syscall: 'open'`, `path`) when there is neither a current file nor a
+ *   backup; CorruptLogError `ERR_LOG_CORRUPT` (path, offset, reason) where
+ *   a file that holds some of the records asked for is corrupt (as readLog()
+ *   throws it); the OS error where a file cannot be read.
  * @example
  * ```ts
  * const { records, end } = lastRecords('./logs/events.bin', 10);
@@ -49,17 +50,9 @@ export function lastRecords(filePath: string | URL, count: number): LastRecords 
   const path = toPath(filePath);
   const want = optionalNonNegativeInteger(count, 'count') ?? 0;
   for (let attempt = 0; ; attempt++) {
-    const backups = listBackups(path);
-    const seq = nextSeq(backups);
-    const files: LogFile[] = backups.map((b) => ({ ...b, isCurrent: false }));
-    const last = backups[backups.length - 1];
-    const current = statSync(path, { throwIfNoEntry: false });
-    const sealed = last && !last.gzip ? statSync(last.path, { throwIfNoEntry: false }) : undefined;
-    // A current file that is still the last backup (an interrupted rollover) is read once, as the backup.
-    if (current && !(sealed && sealed.ino === current.ino && sealed.dev === current.dev)) {
-      files.push({ path, seq, gzip: false, isCurrent: true });
-    }
-
+    const snapshot = takeSnapshot(path);
+    if (attempt === 0) requireLog(path, snapshot);
+    const { files, currentSeq: seq } = snapshot;
     const chunks: Buffer[][] = [];
     let need = want;
     let end: Position = { seq, offset: 0 };
@@ -73,47 +66,39 @@ export function lastRecords(filePath: string | URL, count: number): LastRecords 
       if (file.isCurrent) end = { seq, offset: got.end };
     }
     // A rollover since the listing sealed the file we read as current: start over.
-    if (attempt < ROLLOVER_RETRIES && statSync(backupPath(path, seq), { throwIfNoEntry: false }) !== undefined) continue;
+    if (attempt < ROLLOVER_RETRIES && nodeFs.statSync(backupPath(path, seq)) !== undefined) continue;
     return { records: chunks.reverse().flat(), end };
   }
 }
 
-interface LogFile {
-  path: string;
-  seq: number;
-  gzip: boolean;
-  isCurrent: boolean;
-}
-
 /** The last `n` whole records of one file (fewer if it has fewer), and where its whole records end. */
 function lastOfFile(file: LogFile, n: number): { records: Buffer[]; end: number } {
-  const opened = openSource(file.path, file.gzip);
-  if ('missing' in opened) return { records: [], end: 0 }; // removed by retention meanwhile
-  if ('unreadable' in opened) {
-    if (opened.corrupt) throw new CorruptLogError(file.path, 0, opened.unreadable);
-    throw Object.assign(new Error(`${file.path}: ${opened.unreadable}`), { path: file.path });
-  }
-  const src = opened.source;
+  const cursor = openOrThrow(file);
+  if (!cursor) return { records: [], end: 0 }; // removed by retention meanwhile
   try {
     // A ring of the offsets and lengths of the last n records; payloads are read after.
     const offsets: number[] = [];
-    const lengths: number[] = [];
     let next = 0;
-    const walked = walkRecords(src, (offset, length) => {
-      if (n === 0) return;
-      offsets[next] = offset;
-      lengths[next] = length;
+    while (cursor.next()) {
+      if (n === 0) continue;
+      offsets[next] = cursor.offset;
       next = (next + 1) % n;
-    });
-    if (walked.reason !== undefined && !file.isCurrent) throw new CorruptLogError(file.path, walked.end, walked.reason);
-    const order = offsets.length < n ? [...offsets.keys()] : [...offsets.keys()].map((k) => (k + next) % n);
-    const out: Buffer[] = [];
-    for (const k of order) {
-      const payload = readPayload(src, offsets[k]!, lengths[k]!);
-      if (payload) out.push(payload);
     }
-    return { records: out, end: walked.end };
+    const stop = cursor.stop!;
+    const error = stopError(file.path, file.isCurrent, stop);
+    if (error) throw error;
+    // The last n records are consecutive: step again from the oldest of them.
+    const first = offsets.length < n ? offsets[0] : offsets[next];
+    const out: Buffer[] = [];
+    if (first !== undefined) {
+      cursor.seek(first);
+      for (let i = 0; i < offsets.length && cursor.next(); i++) {
+        const view = cursor.payload();
+        if (view) out.push(Buffer.from(view));
+      }
+    }
+    return { records: out, end: stop.offset };
   } finally {
-    src.close();
+    cursor.close();
   }
 }

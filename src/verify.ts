@@ -10,13 +10,14 @@
  * hold. A compressed backup is decompressed whole, as readLog() does.
  * It only reads: nothing on disk changes (repair() is what fixes).
  */
-import { statSync, type Stats } from 'node:fs';
 import { basename } from 'node:path';
 import { invalidArgType } from './errors.js';
-import { HEADER_BYTES } from './format.js';
-import { backupPath, listBackups, rolloverTempPath, type Backup } from './naming.js';
-import { READ_CHUNK_BYTES } from './reader.js';
-import { openSource, walkRecords, type Source } from './scan.js';
+import { nodeFs } from './fsops.js';
+import { backupPath, rolloverTempPath } from './naming.js';
+import type { RecordCursor } from './read/cursor.js';
+import { stopProblem } from './read/policy.js';
+import { statOrUndefined, type LogFile } from './read/snapshot.js';
+import { scanLog, type FileScan, type LogScan, type ScanConsumer } from './scan.js';
 import { optionalBoolean, optionalNonNegativeInteger, toPath } from './validate.js';
 
 /**
@@ -30,8 +31,9 @@ import { optionalBoolean, optionalNonNegativeInteger, toPath } from './validate.
  *   BinaryLogger cuts it off (warning BINLOG_TORN_TAIL); `binlog repair`
  *   sets it aside.
  * - `'length-past-end'`: a record in a backup runs past the end of the
- *   backup (or the backup ends in less than a length prefix). `offset` is
- *   where that record starts. Readers throw CorruptLogError (ERR_LOG_CORRUPT)
+ *   backup (or the backup ends in less than a length prefix), or a record
+ *   in any file declares an impossible length (beyond MAX_PAYLOAD_BYTES)
+ *   and runs past its end. `offset` is where that record starts. Readers throw CorruptLogError (ERR_LOG_CORRUPT)
  *   there with the same path and offset; nothing after it in that file can
  *   be read. repair() sets the bytes from `offset` on aside.
  * - `'numbering-gap'`: backups are missing from the middle of the numbering
@@ -133,33 +135,21 @@ export interface VerifyOptions {
   maxProblems?: number;
 }
 
-/** What the internal scan knows of a file, beyond what verify() reports. */
-export interface ScannedFile extends VerifiedFile {
-  /** Sum of the payload lengths of the whole records. */
-  payloadBytes: number;
-  /** Smallest and largest payload length, or -1 without records. */
-  minPayload: number;
-  maxPayload: number;
-}
-
-export interface ScanReport extends VerifyReport {
-  files: ScannedFile[];
-}
-
 /**
  * Check every file of the log whose current file is `filePath`: the length
  * of every record against the bytes its file has, the backup numbering,
  * leftovers of an interrupted rollover and, with `utf8`, every payload's
- * encoding. Reads only; a log that does not exist gives an ok report with
- * no files.
+ * encoding. Reads only. verify and logStats() are two consumers of one
+ * scan (scan.ts).
  *
  * Safe on any bytes: work is bounded by the files' sizes, memory by
  * READ_CHUNK_BYTES, and a length is checked against the bytes left before
  * anything is read for it.
  *
  * @throws TypeError `ERR_INVALID_ARG_TYPE` / `ERR_INVALID_ARG_VALUE`, RangeError
- *   `ERR_OUT_OF_RANGE` for bad arguments; the OS error if the directory
- *   cannot be listed. A file that cannot be read is a problem (`'unreadable'`),
+ *   `ERR_OUT_OF_RANGE` for bad arguments; Error `ENOENT` (`syscall: 'open'`,
+ *   `path`) when there is neither a current file nor a backup; the OS error
+ *   if the directory cannot be listed. A file that cannot be read is a problem (`'unreadable'`),
  *   not an exception.
  * @example
  * ```ts
@@ -169,19 +159,18 @@ export interface ScanReport extends VerifyReport {
  * ```
  */
 export function verify(filePath: string | URL, options: VerifyOptions = {}): VerifyReport {
-  const { ok, files, problems, omittedProblems } = scanLog(filePath, options);
-  return {
-    ok,
-    files: files.map(({ path, seq, size, records, wholeBytes, gzip }) =>
-      gzip ? { path, seq, size, records, wholeBytes, gzip } : { path, seq, size, records, wholeBytes },
-    ),
-    problems,
-    omittedProblems,
-  };
+  const { path, verifier, onProgress } = prepareVerify(filePath, options);
+  return verifier.report(scanLog(path, [verifier], onProgress));
 }
 
-/** verify(), keeping each file's payload sizes (for stats). */
-export function scanLog(filePath: string | URL, options: VerifyOptions = {}): ScanReport {
+/**
+ * Check the arguments of verify() and make its scan consumer, so that
+ * logStats() can run it beside its own in one scan.
+ */
+export function prepareVerify(
+  filePath: string | URL,
+  options: VerifyOptions = {},
+): { path: string; verifier: Verifier; onProgress?: (done: number, total: number) => void } {
   if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'of type object', options);
   const path = toPath(filePath);
   const { utf8 = false, onProgress, maxProblems = 1000 } = options;
@@ -190,163 +179,100 @@ export function scanLog(filePath: string | URL, options: VerifyOptions = {}): Sc
   if (onProgress !== undefined && typeof onProgress !== 'function') {
     throw invalidArgType('onProgress', 'of type function', onProgress);
   }
+  return onProgress ? { path, verifier: new Verifier(path, checkUtf8, limit), onProgress } : { path, verifier: new Verifier(path, checkUtf8, limit) };
+}
 
-  const problems: VerifyProblem[] = [];
-  let omitted = 0;
-  const report = (kind: ProblemKind, at: string, offset: number, message: string): void => {
-    if (problems.length < limit) problems.push({ kind, path: at, offset, message });
-    else omitted++;
-  };
+/** verify()'s consumer of the scan: the problems, and each file's records and whole bytes. */
+export class Verifier implements ScanConsumer {
+  readonly problems: VerifyProblem[] = [];
+  omitted = 0;
+  readonly files: VerifiedFile[] = [];
+  #path: string;
+  #limit: number;
+  #prevSeq = -1;
 
-  // One listing is the snapshot checked: a backup that disappears while we
-  // read (retention) is skipped, as readLog() skips it.
-  const backups = listBackups(path);
-  const last = backups[backups.length - 1];
-  const current = statOrUndefined(path);
-  const temp = rolloverTempPath(path);
-  const tempStat = statOrUndefined(temp);
-  if (tempStat) {
-    report(
-      'stray-temp',
-      temp,
-      0,
-      `a rollover was interrupted and left its temporary file (${tempStat.size} bytes); the next logger to open the log removes it`,
-    );
-  }
-  let linkedCurrent = false;
-  if (current && last && !last.gzip) {
-    const sealed = statOrUndefined(last.path);
-    linkedCurrent = sealed !== undefined && sealed.ino === current.ino && sealed.dev === current.dev;
-  }
-
-  const plan: Array<{ seq: number; path: string; backup?: Backup }> = backups.map((b) => ({ seq: b.seq, path: b.path, backup: b }));
-  if (current && !linkedCurrent) plan.push({ seq: -1, path });
-  let bytesTotal = 0;
-  for (const f of plan) bytesTotal += statOrUndefined(f.path)?.size ?? 0;
-  const progress = new Progress(bytesTotal, onProgress);
-
-  const files: ScannedFile[] = [];
-  let prevSeq = -1;
-  for (const f of plan) {
-    if (f.backup) {
-      if (prevSeq >= 0 && f.seq > prevSeq + 1) {
-        const from = prevSeq + 1;
-        const to = f.seq - 1;
-        report(
-          'numbering-gap',
-          backupPath(path, from),
-          0,
-          from === to
-            ? `backup ${from} is missing (between ${prevSeq} and ${f.seq}); readers read through the gap`
-            : `backups ${from} to ${to} are missing (between ${prevSeq} and ${f.seq}); readers read through the gap`,
-        );
-      }
-      prevSeq = f.seq;
+  constructor(path: string, checkUtf8: boolean, limit: number) {
+    this.#path = path;
+    this.#limit = limit;
+    if (checkUtf8) {
+      const checker = new Utf8Checker();
+      this.record = (cursor, file) => {
+        if (!checker.check(cursor)) {
+          this.#add('invalid-utf8', file.path, cursor.offset, `the payload of a record of ${cursor.length} bytes is not well-formed UTF-8`);
+        }
+      };
     }
-    const scanned = scanFile(f.path, f.seq, f.backup?.gzip ?? false, checkUtf8, report, progress);
-    if (scanned) files.push(scanned);
-  }
-  if (linkedCurrent && last) {
-    report(
-      'interrupted-rollover',
-      path,
-      0,
-      `the current file is the same file as the last backup, ${basename(last.path)}: a rollover was interrupted after sealing it; the next logger to open the log finishes the rollover`,
-    );
-  }
-  progress.end();
-  return { ok: problems.length === 0 && omitted === 0, files, problems, omittedProblems: omitted };
-}
-
-function statOrUndefined(path: string): Stats | undefined {
-  try {
-    return statSync(path, { throwIfNoEntry: false });
-  } catch {
-    return undefined; // ENOTDIR, EACCES on the directory: not there for us
-  }
-}
-
-type Report = (kind: ProblemKind, path: string, offset: number, message: string) => void;
-
-/** Reports progress about once per READ_CHUNK_BYTES. */
-class Progress {
-  done = 0;
-  #next = READ_CHUNK_BYTES;
-  constructor(
-    readonly total: number,
-    readonly callback: ((done: number, total: number) => void) | undefined,
-  ) {}
-  add(bytes: number): void {
-    this.done += bytes;
-    if (this.callback && this.done >= this.#next) {
-      this.#next = this.done + READ_CHUNK_BYTES;
-      this.callback(Math.min(this.done, this.total), this.total);
+    const temp = rolloverTempPath(path);
+    const tempStat = statOrUndefined(nodeFs, temp);
+    if (tempStat) {
+      this.#add(
+        'stray-temp',
+        temp,
+        0,
+        `a rollover was interrupted and left its temporary file (${tempStat.size} bytes); the next logger to open the log removes it`,
+      );
     }
   }
-  end(): void {
-    this.callback?.(this.total, this.total);
-  }
-}
 
-/** Check one file; undefined if it is gone (removed while we read). */
-function scanFile(path: string, seq: number, gzip: boolean, checkUtf8: boolean, report: Report, progress: Progress): ScannedFile | undefined {
-  const opened = openSource(path, gzip);
-  if ('missing' in opened) return undefined;
-  const file: ScannedFile = { path, seq, size: opened.diskSize, records: 0, wholeBytes: 0, payloadBytes: 0, minPayload: -1, maxPayload: -1 };
-  if (gzip) file.gzip = true;
-  if ('unreadable' in opened) {
-    report('unreadable', path, 0, opened.unreadable);
-    progress.add(opened.diskSize);
-    return file;
-  }
-  const src = opened.source;
-  try {
-    const checker = checkUtf8 ? new Utf8Checker(src) : undefined;
-    // Progress counts bytes on disk; a decompressed backup counts as its compressed size.
-    const scale = src.size > 0 ? opened.diskSize / src.size : 0;
-    const walked = walkRecords(src, (offset, length) => {
-      if (checker && !checker.check(offset + HEADER_BYTES, length)) {
-        report('invalid-utf8', path, offset, `the payload of a record of ${length} bytes is not well-formed UTF-8`);
-      }
-      file.records++;
-      file.payloadBytes += length;
-      if (file.minPayload < 0 || length < file.minPayload) file.minPayload = length;
-      if (length > file.maxPayload) file.maxPayload = length;
-      progress.add((HEADER_BYTES + length) * scale);
-    });
-    file.wholeBytes = walked.end;
-    if (walked.reason !== undefined) {
-      if (seq < 0) report('torn-tail', path, walked.end, `${walked.reason}; readers stop before it`);
-      else report('length-past-end', path, walked.end, `${walked.reason}; readers throw ERR_LOG_CORRUPT here`);
-      progress.add((src.size - walked.end) * scale);
+  begin(file: LogFile): void {
+    if (file.isCurrent) return;
+    const prev = this.#prevSeq;
+    if (prev >= 0 && file.seq > prev + 1) {
+      const from = prev + 1;
+      const to = file.seq - 1;
+      this.#add(
+        'numbering-gap',
+        backupPath(this.#path, from),
+        0,
+        from === to
+          ? `backup ${from} is missing (between ${prev} and ${file.seq}); readers read through the gap`
+          : `backups ${from} to ${to} are missing (between ${prev} and ${file.seq}); readers read through the gap`,
+      );
     }
-    return file;
-  } finally {
-    src.close();
+    this.#prevSeq = file.seq;
+  }
+
+  /** Present only with the UTF-8 check: the scan calls no hook per record it does not need. */
+  readonly record?: (cursor: RecordCursor, file: LogFile) => void;
+
+  end(scan: FileScan): void {
+    const { file, diskSize, records, wholeBytes, stop, unreadable } = scan;
+    const seq = file.isCurrent ? -1 : file.seq;
+    this.files.push(file.gzip ? { path: file.path, seq, size: diskSize, records, wholeBytes, gzip: true } : { path: file.path, seq, size: diskSize, records, wholeBytes });
+    if (unreadable !== undefined) this.#add('unreadable', file.path, 0, unreadable);
+    const kind = stop && stopProblem(file.isCurrent, stop);
+    if (stop && kind === 'torn-tail') this.#add(kind, file.path, stop.offset, `${stop.detail}; readers stop before it`);
+    else if (stop && kind) this.#add(kind, file.path, stop.offset, `${stop.detail}; readers throw ERR_LOG_CORRUPT here`);
+  }
+
+  /** The report, once the scan is done. */
+  report({ snapshot }: LogScan): VerifyReport {
+    const last = snapshot.backups[snapshot.backups.length - 1];
+    if (snapshot.linkedCurrent && last) {
+      this.#add(
+        'interrupted-rollover',
+        this.#path,
+        0,
+        `the current file is the same file as the last backup, ${basename(last.path)}: a rollover was interrupted after sealing it; the next logger to open the log finishes the rollover`,
+      );
+    }
+    return { ok: this.problems.length === 0 && this.omitted === 0, files: this.files, problems: this.problems, omittedProblems: this.omitted };
+  }
+
+  #add(kind: ProblemKind, at: string, offset: number, message: string): void {
+    if (this.problems.length < this.#limit) this.problems.push({ kind, path: at, offset, message });
+    else this.omitted++;
   }
 }
 
-/** Checks payloads with a fatal TextDecoder, streaming those larger than the window. */
+/** Checks payloads with a fatal TextDecoder, streaming those larger than the cursor's window. */
 class Utf8Checker {
   #decoder = new TextDecoder('utf-8', { fatal: true });
-  constructor(readonly src: Source) {}
 
-  /** True if the bytes [start, start + length) are well-formed UTF-8 (or the file shrank before them). */
-  check(start: number, length: number): boolean {
-    const src = this.src;
+  /** True if the payload of the cursor's record is well-formed UTF-8 (or the file shrank before its end). */
+  check(cursor: RecordCursor): boolean {
     try {
-      if (length <= src.buf.length) {
-        const i = src.at(start, length);
-        if (i >= 0) this.#decoder.decode(src.buf.subarray(i, i + length));
-        return true;
-      }
-      for (let at = start, end = start + length; at < end; ) {
-        const n = Math.min(src.buf.length, end - at);
-        const i = src.at(at, n);
-        if (i < 0) return true;
-        this.#decoder.decode(src.buf.subarray(i, i + n), { stream: true });
-        at += n;
-      }
+      for (const piece of cursor.payloadChunks()) this.#decoder.decode(piece, { stream: true });
       this.#decoder.decode(); // a sequence cut off by the end of the payload
       return true;
     } catch {

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { rmSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { BinaryLogger, follow, readLog, type LogEntry } from '../src/index.js';
@@ -60,6 +60,7 @@ test('a position whose backup was deleted resumes at the oldest record left', (t
 
 test('follow yields every record of a writer in another process, across many rollovers, once each and in order', async (t) => {
   const path = join(tempDir(t), 'events.bin');
+  writeFileSync(path, ''); // follow() needs a log to follow: an empty current file is one
   const count = 3000;
   const ac = new AbortController();
   const got: string[] = [];
@@ -113,6 +114,44 @@ test('follow waits for the rest of a torn record and never yields part of one', 
   assert.equal(settled, false, 'no partial record is yielded');
   appendFileSync(path, Buffer.from('llo'));
   assert.deepEqual(await pending, { value: 'hello', done: false });
+  ac.abort();
+  await assert.rejects(iterator.next(), { name: 'AbortError' });
+});
+
+test('follow survives its directory being removed and recreated, and follows the new log from its start by its watcher', async (t) => {
+  const dir = join(tempDir(t), 'logs');
+  mkdirSync(dir);
+  const path = join(dir, 'events.bin');
+  {
+    using logger = new BinaryLogger(path, 64);
+    logger.write('old1');
+    logger.write('old2');
+  }
+  const ac = new AbortController();
+  // A poll this long never fires within the test: only the watcher can wake the follower.
+  const iterator = follow(path, { signal: ac.signal, fromStart: true, pollInterval: 600_000 });
+  const guard = setTimeout(() => ac.abort(), 20_000);
+  t.after(() => {
+    clearTimeout(guard);
+    ac.abort();
+  });
+  const got: string[] = [];
+  for (let i = 0; i < 2; i++) got.push((await iterator.next()).value as string);
+  const waiting = iterator.next(); // nothing new: the follower waits
+  rmSync(dir, { recursive: true });
+  mkdirSync(dir);
+  const logger = new BinaryLogger(path, 64);
+  t.after(() => logger.close());
+  logger.write('new1');
+  logger.write('new2');
+  got.push((await waiting).value as string);
+  got.push((await iterator.next()).value as string);
+  // The watcher on the new directory wakes the follower for a later record too.
+  const later = iterator.next();
+  logger.write('new3');
+  got.push((await later).value as string);
+  assert.deepEqual(got, ['old1', 'old2', 'new1', 'new2', 'new3']);
+  assert.equal(ac.signal.aborted, false, 'woken by the watcher, not by the guard');
   ac.abort();
   await assert.rejects(iterator.next(), { name: 'AbortError' });
 });

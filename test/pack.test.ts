@@ -173,7 +173,7 @@ logger.write('hello from the tarball');
 logger.write(new Uint8Array([0, 1, 255]));
 logger.close();
 
-const corrupt = new CorruptLogError('x.bin', 4, 'a test');
+const corrupt = new CorruptLogError('x.bin', 4, 'torn-tail', 'a test');
 let deepImport;
 try {
   await import('binary-logger/dist/writer.js');
@@ -230,7 +230,7 @@ using small = new BinaryLogger(new URL('file:///tmp/typed-small.bin'), 100);
 const records: string[] = [...readLog('./logs/typed.bin')];
 const raw: Uint8Array[] = [...readLog('./logs/typed.bin', { encoding: 'buffer' })];
 const own: string[] = [...small.read()];
-const err = new CorruptLogError('x.bin', 4, 'a test');
+const err = new CorruptLogError('x.bin', 4, 'torn-tail', 'a test');
 const where: [string, number, string] = [err.path, err.offset, err.code];
 void [records, raw, own, where];
 

@@ -31,8 +31,9 @@ function drain<T>(it: Iterator<T>): { yielded: T[]; error: unknown } {
 }
 
 /** Assert `err` is the CorruptLogError the format rules demand. */
-function assertCorrupt(err: unknown, path: string, offset: number): void {
+function assertCorrupt(err: unknown, path: string, offset: number, reason?: string): void {
   assert.ok(err instanceof CorruptLogError, `expected CorruptLogError, got ${String(err)}`);
+  if (reason !== undefined) assert.equal(err.reason, reason);
   assert.equal(err.name, 'CorruptLogError');
   assert.equal(err.code, 'ERR_LOG_CORRUPT');
   assert.equal(err.path, path);
@@ -169,8 +170,8 @@ for (const where of ['backup', 'current file'] as const) {
     const ms = performance.now() - started;
     t.mock.restoreAll();
     assert.deepEqual(yielded, ['ok']);
-    if (where === 'backup') assertCorrupt(error, file, 6);
-    else assert.equal(error, undefined);
+    // Beyond MAX_PAYLOAD_BYTES and past the end: corrupt in any file (not a torn write).
+    assertCorrupt(error, file, 6, 'bad-length');
     assert.ok(Math.max(0, ...sizes) <= bytes.length + 4, `largest allocation ${Math.max(0, ...sizes)} bytes`);
     assert.ok(ms < 1000, `took ${ms} ms`);
   });
@@ -275,10 +276,11 @@ test('logger.read() with another path reads that log, given as a string or a URL
   assert.deepEqual([...b.read(mine)], ['mine']);
 });
 
-test('reading a log that does not exist yields nothing and creates nothing', (t) => {
+test('reading a log that does not exist throws ENOENT naming the path and creates nothing', (t) => {
   const dir = tempDir(t);
-  assert.deepEqual([...readLog(join(dir, 'missing', 'events.bin'))], []);
-  assert.deepEqual([...readLog(join(dir, 'events.bin'))], []);
+  for (const path of [join(dir, 'missing', 'events.bin'), join(dir, 'events.bin')]) {
+    assert.throws(() => readLog(path), { code: 'ENOENT', syscall: 'open', path });
+  }
   assert.deepEqual(readdirSync(dir), []);
 });
 

@@ -70,9 +70,9 @@ test('a sound log verifies ok, with every file, its size, records and whole byte
   assert.deepEqual(snapshot(dir), before, 'verify changes nothing');
 });
 
-test('a log that does not exist verifies ok with no files', (t) => {
-  const dir = tempDir(t);
-  assert.deepEqual(verify(join(dir, 'nothing', 'events.bin')), { ok: true, files: [], problems: [], omittedProblems: 0 });
+test('a log that does not exist throws ENOENT naming the path', (t) => {
+  const path = join(tempDir(t), 'nothing', 'events.bin');
+  assert.throws(() => verify(path), { code: 'ENOENT', syscall: 'open', path });
 });
 
 test('a torn tail of the current file is reported where the partial record starts, at every cut', (t) => {

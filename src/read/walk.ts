@@ -1,0 +1,102 @@
+/**
+ * The files of a log in reading order, each opened as a cursor: what
+ * readLog, follow and openCursor step through. Backups in numeric order of
+ * seq (10 after 9), then the current file.
+ */
+import { invalidArgValue } from '../errors.js';
+import { READ_FLAGS, nodeFs, type FsOps } from '../fsops.js';
+import { backupPath, listBackups, nextSeq } from '../naming.js';
+import { RecordCursor } from './cursor.js';
+import { stopError } from './policy.js';
+import { isLinkedToLast, openOrThrow, type LogFile } from './snapshot.js';
+
+/**
+ * Where a record starts: the backup it is in (for a record of the current
+ * file, the seq that file will have once it is rolled over: one above the
+ * highest backup) and its byte offset there. A position stays valid when
+ * the current file is rolled over, so a consumer can checkpoint one and
+ * resume from it after a restart.
+ */
+export interface Position {
+  seq: number;
+  offset: number;
+}
+
+/** A file of the log, open as a cursor. */
+export interface OpenFile {
+  file: LogFile;
+  cursor: RecordCursor;
+}
+
+/**
+ * Walk the files of a log in order from `from`, yielding each open as a
+ * cursor; the consumer steps the cursor to its end before asking for the
+ * next file, and this applies the policy (policy.ts) to where it stopped:
+ * CorruptLogError after the records before the bad bytes.
+ *
+ * Backups that appear while reading (a rollover) are read before the
+ * current file. If a rollover seals the current file between the listing
+ * and the open, the walk starts over from the listing, so no record is
+ * read twice or missed. A current file that is still the newest backup's
+ * file (an interrupted rollover) was read as that backup.
+ */
+export function* logFiles(path: string, freshBuffers: boolean, from?: Position, fs: FsOps = nodeFs): Generator<OpenFile> {
+  let wanted = from?.seq ?? 0; // the lowest seq not yet read
+  for (;;) {
+    const backups = listBackups(path, fs);
+    const pending = backups.filter((b) => b.seq >= wanted);
+    if (pending.length > 0) {
+      for (const backup of pending) {
+        wanted = backup.seq + 1;
+        const file: LogFile = { path: backup.path, seq: backup.seq, gzip: backup.gzip, isCurrent: false };
+        const start = from && backup.seq === from.seq ? from.offset : 0;
+        const cursor = openOrThrow(file, fs, { from: start, freshBuffers });
+        if (cursor) yield* walkFile(file, cursor);
+      }
+      continue;
+    }
+    const seq = nextSeq(backups);
+    if (from && from.seq > seq) {
+      throw invalidArgValue('from', `is not a position in this log: seq ${from.seq} is beyond the current file's ${seq}`);
+    }
+    let fd: number;
+    try {
+      fd = fs.openSync(path, READ_FLAGS);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw err;
+    }
+    if (fs.statSync(backupPath(path, seq)) !== undefined) {
+      fs.closeSync(fd); // rolled over since the listing: list again
+      continue;
+    }
+    let size: number;
+    try {
+      const stat = fs.fstatSync(fd);
+      if (isLinkedToLast(fs, backups, stat)) {
+        // A rollover between its link and its rename (or a crash there): its
+        // records were read as that backup; the new current file is empty.
+        fs.closeSync(fd);
+        return;
+      }
+      size = stat.size;
+    } catch (err) {
+      fs.closeSync(fd);
+      throw err;
+    }
+    const file: LogFile = { path, seq, gzip: false, isCurrent: true };
+    const cursor = new RecordCursor({ fs, fd, size }, { from: from && from.seq === seq ? from.offset : 0, freshBuffers });
+    yield* walkFile(file, cursor);
+    return;
+  }
+}
+
+function* walkFile(file: LogFile, cursor: RecordCursor): Generator<OpenFile> {
+  try {
+    yield { file, cursor };
+    const error = cursor.stop && stopError(file.path, file.isCurrent, cursor.stop);
+    if (error) throw error;
+  } finally {
+    cursor.close();
+  }
+}
