@@ -34,6 +34,13 @@ export interface FollowOptions {
   withPositions?: boolean;
   /** Longest wait between looks at the log when no change is signalled, in ms. Defaults to 100. */
   pollInterval?: number;
+  /**
+   * Wait for a log that does not exist yet (as `tail -F` waits for a file)
+   * and follow it from its first record, instead of throwing ENOENT.
+   * Defaults to false: a path with no log is an error, so a typo is not
+   * followed forever.
+   */
+  waitForLog?: boolean;
 }
 
 /** Where the log ends now: just past the last whole record of the current file. */
@@ -57,7 +64,7 @@ function abortError(signal: AbortSignal): Error {
  * is appended, across rollovers, until `signal` aborts.
  *
  * @throws Error `ENOENT` (`syscall: 'open'`, `path`) at once when there is
- *   neither a current file nor a backup; CorruptLogError `ERR_LOG_CORRUPT`
+ *   neither a current file nor a backup (unless `waitForLog`); CorruptLogError `ERR_LOG_CORRUPT`
  *   as readLog() throws it.
  * @example
  * ```ts
@@ -77,8 +84,13 @@ export function follow(filePath: string | URL, options: FollowOptions = {}): Asy
   const fromStart = optionalBoolean(options.fromStart, 'fromStart', false);
   const pollInterval = optionalNonNegativeInteger(options.pollInterval, 'pollInterval') ?? 100;
   const from = checkPosition(options.from);
-  requireLog(path, takeSnapshot(path));
-  return run(path, options.signal, from ?? (fromStart ? { seq: 0, offset: 0 } : undefined), raw, withPositions, pollInterval);
+  const waitForLog = optionalBoolean(options.waitForLog, 'waitForLog', false);
+  const snapshot = takeSnapshot(path);
+  // A log that does not exist yet is followed from its first record, whenever it appears.
+  const absent = snapshot.current === undefined && snapshot.backups.length === 0;
+  if (!waitForLog) requireLog(path, snapshot);
+  const start = from ?? (fromStart || absent ? { seq: 0, offset: 0 } : undefined);
+  return run(path, options.signal, start, raw, withPositions, pollInterval);
 }
 
 async function* run(

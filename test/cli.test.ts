@@ -538,7 +538,7 @@ test('verify and stats on a file that is not a log exit 1 naming the file and of
 // The readers report a first header of an impossible length (0x726f6f74 here, 'root') as
 // CorruptLogError with reason 'bad-length' only once the reader branch lands; until then
 // they read the file as an empty log whose current file is a torn tail.
-test('cat and tail on a file that is not a log say so, naming the file and offset, and exit 1', { todo: 'needs reader branch' }, async (t) => {
+test('cat and tail on a file that is not a log say so, naming the file and offset, and exit 1', async (t) => {
   const cwd = tempDir(t);
   writeFileSync(join(cwd, 'passwd'), PASSWD);
   for (const args of [['cat', 'passwd'], ['tail', 'passwd', '-n', '1']]) {

@@ -155,3 +155,25 @@ test('follow survives its directory being removed and recreated, and follows the
   ac.abort();
   await assert.rejects(iterator.next(), { name: 'AbortError' });
 });
+
+test('follow() throws ENOENT for a path with no log, and with waitForLog waits for one and yields it from its first record', async (t) => {
+  const dir = tempDir(t);
+  const path = join(dir, 'later', 'events.bin');
+  assert.throws(() => follow(path), { code: 'ENOENT', path });
+  const ac = new AbortController();
+  const seen: string[] = [];
+  const following = (async () => {
+    for await (const payload of follow(path, { waitForLog: true, signal: ac.signal, pollInterval: 20 })) {
+      seen.push(payload);
+      if (seen.length === 5) ac.abort();
+    }
+  })();
+  // The follower is waiting on a directory that does not exist yet; records
+  // written once the log exists, across a rollover, all reach it in order.
+  {
+    using logger = new BinaryLogger(path, 20);
+    for (let n = 0; n < 5; n++) logger.write(`w${n}-${'x'.repeat(8)}`);
+  }
+  await assert.rejects(following, { name: 'AbortError' });
+  assert.deepEqual(seen, Array.from({ length: 5 }, (_, n) => `w${n}-${'x'.repeat(8)}`));
+});

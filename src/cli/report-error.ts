@@ -7,15 +7,6 @@ import { CorruptLogError } from '../index.js';
 import { EXIT_PROBLEM, EXIT_USAGE, Failure, UsageError } from './command.js';
 import { show, shownPaths } from './output.js';
 
-/**
- * Why a log is corrupt: 'torn-tail', 'bad-length' or 'bad-gzip'.
- * TODO(merge): CorruptLogError gains `reason` on the reader branch; then this is `err.reason`.
- */
-export function corruptReason(err: CorruptLogError): string | undefined {
-  const reason: unknown = (err as { reason?: unknown }).reason;
-  return typeof reason === 'string' ? reason : undefined;
-}
-
 const CORRUPT_HINT = "('binlog verify' lists every problem, 'binlog repair' fixes what it can)";
 
 /** Print `err` for command `name` on stderr; return the exit status. */
@@ -30,7 +21,7 @@ export function reportError(name: string, err: unknown): number {
   }
   if (err instanceof CorruptLogError) {
     // A first header no writer could have produced: a file given by mistake, not a damaged log.
-    if (corruptReason(err) === 'bad-length' && err.offset === 0) {
+    if (err.reason === 'bad-length' && err.offset === 0) {
       process.stderr.write(
         `binlog ${name}: not a binary log: ${show(err.path)} at byte 0 does not start with a record any writer could have written (${shownPaths(err.message, [err.path])})\n`,
       );

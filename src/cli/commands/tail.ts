@@ -38,8 +38,10 @@ a log, or a backup holding some of those records is corrupt; 2 usage error.`,
     const format = outputFormat(values);
     const n = count(values.lines, '-n', 10);
     if (!values.follow) requireLog(path);
-    else if (!logExists(path)) process.stderr.write(`binlog tail: no log at ${path} yet; waiting for it\n`);
-    const { records, end } = lastRecords(path, n);
+    // tail -f on a log that does not exist yet waits for it, as tail -F does, and then shows it from its first record.
+    const waiting = values.follow === true && !logExists(path);
+    if (waiting) process.stderr.write(`binlog tail: no log at ${path} yet; waiting for it\n`);
+    const { records, end } = waiting ? { records: [], end: { seq: 0, offset: 0 } } : lastRecords(path, n);
     for (const payload of records) {
       await out.record(payload, format);
       if (out.closed) return EXIT_OK;
@@ -52,7 +54,7 @@ a log, or a backup holding some of those records is corrupt; 2 usage error.`,
     for (const s of SIGNALS) process.once(s, stop);
     process.stdout.once('close', stop);
     try {
-      for await (const payload of follow(path, { from: end, encoding: 'buffer', signal: ac.signal })) {
+      for await (const payload of follow(path, { from: end, encoding: 'buffer', signal: ac.signal, waitForLog: waiting })) {
         await out.record(payload, format);
         await out.flush();
         if (out.closed) break;
