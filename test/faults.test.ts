@@ -119,9 +119,11 @@ function range(from: number, to: number): string[] {
 }
 
 /** Errors and rotations a logger emits. */
-function watch(logger: BinaryLogger): { errors: Array<Error & { code?: string; cause?: { code?: string } }>; rotations: string[] } {
-  const seen = { errors: [] as Array<Error & { code?: string; cause?: { code?: string } }>, rotations: [] as string[] };
-  logger.on('error', (err) => seen.errors.push(err));
+type SeenError = Error & { code?: string; cause?: { code?: string } };
+
+function watch(logger: BinaryLogger): { errors: SeenError[]; rotations: string[] } {
+  const seen = { errors: [] as SeenError[], rotations: [] as string[] };
+  logger.on('error', (err) => seen.errors.push(err as SeenError));
   logger.on('rotate', (backup: string) => seen.rotations.push(backup));
   return seen;
 }
