@@ -44,26 +44,13 @@ import { setImmediate as tick } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import { BinaryLogger, readLog, type Durability } from '../src/index.js';
 import { nodeFs, type FsOps } from '../src/fsops.js';
-import { frame, listFiles, tempDir } from './helpers.js';
+import { frame, listFiles, tempDir, captureWarnings, type Warning } from './helpers.js';
 
 const LOCK_CHILD = new URL('./fixtures/lock-child.js', import.meta.url).pathname;
 const LOCK_NAME = '.events.bin.lock';
 const RETRY_MS = 1000;
 const CHECK_MS = 1000;
 
-type Warning = Error & { code?: string };
-
-function captureWarnings(t: TestContext): Warning[] {
-  const seen: Warning[] = [];
-  const listener = (w: Warning): void => {
-    seen.push(w);
-  };
-  process.on('warning', listener);
-  t.after(() => {
-    process.off('warning', listener);
-  });
-  return seen;
-}
 
 /** Files in `dir` but the lock, as name -> bytes. */
 function filesOf(dir: string): Record<string, Buffer> {

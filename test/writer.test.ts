@@ -20,7 +20,7 @@ import { setImmediate as tick } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { nodeFs, type FsOps } from '../src/fsops.js';
 import { BinaryLogger, readLog } from '../src/index.js';
-import { frame, listFiles, predictFiles, tempDir } from './helpers.js';
+import { frame, listFiles, predictFiles, tempDir, captureWarnings, type Warning } from './helpers.js';
 
 /**
  * While a logger is open, its lock file `.<name>.lock` sits beside the
@@ -51,20 +51,6 @@ function snapshot(dir: string, options: { skipLock?: boolean } = {}, prefix = ''
   return out;
 }
 
-type Warning = Error & { code?: string };
-
-/** Collect the process warnings emitted while the test runs. */
-function captureWarnings(t: TestContext): Warning[] {
-  const seen: Warning[] = [];
-  const listener = (w: Error): void => {
-    seen.push(w);
-  };
-  process.on('warning', listener);
-  t.after(() => {
-    process.off('warning', listener);
-  });
-  return seen;
-}
 
 /** Warnings with `code` whose message names `path`. */
 function warningsFor(seen: Warning[], code: string, path: string): Warning[] {

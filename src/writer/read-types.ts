@@ -4,16 +4,19 @@
  */
 import type { LogEntry, ReadLogOptions } from '../reader.js';
 
+/** The type of option `K` in `O`, undefined if `O` does not have it. */
+type Field<O, K extends PropertyKey> = K extends keyof O ? O[K] : undefined;
+
 /** The payload type for `encoding`: Buffer for 'buffer', string for 'utf8' or none, either when unknown. */
-export type ReadPayload<O extends ReadLogOptions> = O extends { encoding: 'buffer' }
+export type ReadPayload<O extends ReadLogOptions> = [Field<O, 'encoding'>] extends ['buffer']
   ? Buffer
-  : O extends { encoding?: 'utf8' | undefined }
+  : [Field<O, 'encoding'>] extends ['utf8' | undefined]
     ? string
     : string | Buffer;
 
 /** Payloads, or LogEntry objects with `withPositions: true` (either when unknown). */
-export type ReadResult<O extends ReadLogOptions> = O extends { withPositions: true }
+export type ReadResult<O extends ReadLogOptions> = [Field<O, 'withPositions'>] extends [true]
   ? LogEntry<ReadPayload<O>>
-  : O extends { withPositions?: false | undefined }
+  : [Field<O, 'withPositions'>] extends [false | undefined]
     ? ReadPayload<O>
     : ReadPayload<O> | LogEntry<ReadPayload<O>>;
