@@ -597,7 +597,7 @@ describe('one logger per log', () => {
     assert.equal(await line, 'ready');
     assert.throws(() => new BinaryLogger(path, 100), (err: Error & { code?: string }) => {
       assert.equal(err.code, 'ERR_LOGGER_PATH_IN_USE');
-      assert.ok(err.message.includes(`${child.pid} `), err.message);
+      assert.ok(err.message.includes(`(process ${child.pid}, thread `), err.message);
       return true;
     });
     child.kill('SIGKILL');
