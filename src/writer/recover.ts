@@ -7,7 +7,7 @@
  */
 import { constants as fsConstants } from 'node:fs';
 import { CorruptLogError, WARN_CURRENT_FILE_CHANGED, WARN_ROLLOVER_RECOVERED, WARN_TORN_TAIL, isErrno } from '../errors.js';
-import { MAX_PAYLOAD_BYTES, readHeader } from '../format.js';
+import { MAX_PAYLOAD_BYTES } from '../format.js';
 import { APPEND_FLAGS, writeAll } from '../fsops.js';
 import { listBackups, nextSeq, rolloverTempPath } from '../naming.js';
 import type { LogContext } from './context.js';
@@ -63,7 +63,7 @@ export function recover(log: LogContext): void {
     size = fs.fstatSync(fd).size;
     const scan = scanWholeRecords(fs, fd, size);
     whole = scan.end;
-    if (scan.stop === 'bad-length') throw notALog(fs, fd, path, whole);
+    if (scan.stop === 'bad-length') throw notALog(path, whole);
     if (whole < size) {
       // Keep a copy before cutting: no byte is deleted without a copy
       // (binlog repair does the same).
@@ -84,15 +84,12 @@ export function recover(log: LogContext): void {
 }
 
 /** The error for a current file whose header at `offset` declares an impossible length. */
-function notALog(fs: LogContext['fs'], fd: number, path: string, offset: number): CorruptLogError {
-  const header = Buffer.alloc(4);
-  fs.readSync(fd, header, 0, 4, offset);
-  const length = readHeader(header, 0);
+function notALog(path: string, offset: number): CorruptLogError {
   // TODO(merge): reason 'bad-length' (the reader branch adds it to CorruptLogError).
   return new CorruptLogError(
     path,
     offset,
-    `a record header declares ${length} bytes, more than the largest record a writer can produce (${MAX_PAYLOAD_BYTES}), and runs past the end of the file: this is not a log, or its length is corrupt; the writer leaves it as it is`,
+    `a record header declares more than the largest record a writer can produce (${MAX_PAYLOAD_BYTES} bytes) and runs past the end of the file: this is not a log, or its length is corrupt; the writer leaves it as it is`,
   );
 }
 
