@@ -218,6 +218,7 @@ export class ThreadCommitPath implements CommitPath, LogContext {
   }
 
   drainEvents(): void {
+    if (this.#pending.length === 0) return; // the common case, once per commit
     for (let event = this.#pending.shift(); event !== undefined; event = this.#pending.shift()) {
       if (event.kind === 'error') {
         this.#events.failed(event.error);
