@@ -39,11 +39,6 @@ export function recordBytes(payloadBytes: number): number {
   return HEADER_BYTES + payloadBytes;
 }
 
-// lastWholeRecordEnd and rolloverPoint parse headers, so they live with the
-// cursor (read/records.ts); re-exported here only until writer.ts imports
-// them from there.
-export { lastWholeRecordEnd, rolloverPoint } from './read/records.js';
-
 /**
  * Decompress a gzip-compressed backup, allocating no more than its gzip
  * trailer says it holds (ISIZE, the uncompressed size mod 2^32): a small

@@ -46,7 +46,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { BinaryLogger, readLog, type Durability } from '../../src/index.js';
-import { lastWholeRecordEnd } from '../../src/format.js';
+import { lastWholeRecordEnd } from '../../src/read/records.js';
 import { LOCK_TAKE_GRACE_MS } from '../../src/lockfile.js';
 import { listBackups } from '../../src/naming.js';
 import { PayloadStream, parseHead, rng, type CrashChildConfig, type DiePoint } from './records.js';
