@@ -18,7 +18,7 @@ import { listBackups, nextSeq, splitName } from './naming.js';
 import { DirWatch } from './read/dir-watch.js';
 import { requireLog, takeSnapshot } from './read/snapshot.js';
 import { logFiles } from './read/walk.js';
-import { checkPosition, entryOf, type LogEntry, type Position } from './reader.js';
+import { checkPosition, entryOf, type LogEntry, type Position, type ReadResult } from './reader.js';
 import { oneOf, optionalBoolean, optionalNonNegativeInteger, toPath } from './validate.js';
 
 export interface FollowOptions {
@@ -72,12 +72,8 @@ function abortError(signal: AbortSignal): Error {
  * for await (const record of follow('./logs/events.bin', { signal: ac.signal })) console.log(record);
  * ```
  */
-export function follow(filePath: string | URL, options?: FollowOptions & { encoding?: 'utf8'; withPositions?: false }): AsyncIterableIterator<string>;
-export function follow(filePath: string | URL, options: FollowOptions & { encoding: 'buffer'; withPositions?: false }): AsyncIterableIterator<Buffer>;
-export function follow(filePath: string | URL, options: FollowOptions & { encoding?: 'utf8'; withPositions: true }): AsyncIterableIterator<LogEntry<string>>;
-export function follow(filePath: string | URL, options: FollowOptions & { encoding: 'buffer'; withPositions: true }): AsyncIterableIterator<LogEntry<Buffer>>;
-export function follow(filePath: string | URL, options?: FollowOptions): AsyncIterableIterator<string | Buffer | LogEntry<string | Buffer>>;
-export function follow(filePath: string | URL, options: FollowOptions = {}): AsyncIterableIterator<string | Buffer | LogEntry<string | Buffer>> {
+export function follow<O extends FollowOptions = {}>(filePath: string | URL, options?: O): AsyncIterableIterator<ReadResult<O>>;
+export function follow(filePath: string | URL, options: FollowOptions = {}): AsyncIterableIterator<unknown> {
   const path = toPath(filePath);
   const raw = oneOf(options.encoding, 'encoding', ['utf8', 'buffer'] as const, 'utf8') === 'buffer';
   const withPositions = optionalBoolean(options.withPositions, 'withPositions', false);

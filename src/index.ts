@@ -4,7 +4,7 @@
  */
 import './polyfill.js';
 export { BinaryLogger, DURABILITIES, type BinaryLoggerEvents, type BinaryLoggerOptions, type Durability } from './writer.js';
-export { readLog, type LogEntry, type Position, type ReadLogOptions } from './reader.js';
+export { readLog, type LogEntry, type Position, type ReadLogOptions, type ReadPayload, type ReadResult } from './reader.js';
 export { openCursor, LogCursor, type CursorOpenOptions } from './read/log-cursor.js';
 export { follow, type FollowOptions } from './follow.js';
 export { createReadStream, createWriteStream, type ReadStreamOptions, type WriteStreamOptions } from './streams.js';

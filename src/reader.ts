@@ -53,6 +53,29 @@ export interface ReadLogOptions {
   withPositions?: boolean;
 }
 
+/*
+ * What a reader yields, from its options' types: `{ encoding: 'buffer' }`
+ * yields Buffers, `{ withPositions: true }` LogEntry objects. readLog(),
+ * follow() and logger.read() share these.
+ */
+
+/** The type of option `K` in `O`, undefined if `O` does not have it. */
+type Field<O, K extends PropertyKey> = K extends keyof O ? O[K] : undefined;
+
+/** The payload type for `encoding`: Buffer for 'buffer', string for 'utf8' or none, either when unknown. */
+export type ReadPayload<O extends ReadLogOptions> = [Field<O, 'encoding'>] extends ['buffer']
+  ? Buffer
+  : [Field<O, 'encoding'>] extends ['utf8' | undefined]
+    ? string
+    : string | Buffer;
+
+/** Payloads, or LogEntry objects with `withPositions: true` (either when unknown). */
+export type ReadResult<O extends ReadLogOptions> = [Field<O, 'withPositions'>] extends [true]
+  ? LogEntry<ReadPayload<O>>
+  : [Field<O, 'withPositions'>] extends [false | undefined]
+    ? ReadPayload<O>
+    : ReadPayload<O> | LogEntry<ReadPayload<O>>;
+
 /** Validate a Position argument. */
 export function checkPosition(value: unknown, name = 'from'): Position | undefined {
   if (value === undefined) return undefined;
@@ -80,12 +103,8 @@ export function checkPosition(value: unknown, name = 'from'): Position | undefin
  * for (const bytes of readLog('./logs/events.bin', { encoding: 'buffer' })) use(bytes);
  * ```
  */
-export function readLog(filePath: string | URL, options?: ReadLogOptions & { encoding?: 'utf8'; withPositions?: false }): IterableIterator<string>;
-export function readLog(filePath: string | URL, options: ReadLogOptions & { encoding: 'buffer'; withPositions?: false }): IterableIterator<Buffer>;
-export function readLog(filePath: string | URL, options: ReadLogOptions & { encoding?: 'utf8'; withPositions: true }): IterableIterator<LogEntry<string>>;
-export function readLog(filePath: string | URL, options: ReadLogOptions & { encoding: 'buffer'; withPositions: true }): IterableIterator<LogEntry<Buffer>>;
-export function readLog(filePath: string | URL, options?: ReadLogOptions): IterableIterator<string | Buffer | LogEntry<string | Buffer>>;
-export function readLog(filePath: string | URL, options: ReadLogOptions = {}): IterableIterator<string | Buffer | LogEntry<string | Buffer>> {
+export function readLog<O extends ReadLogOptions = {}>(filePath: string | URL, options?: O): IterableIterator<ReadResult<O>>;
+export function readLog(filePath: string | URL, options: ReadLogOptions = {}): IterableIterator<unknown> {
   const path = toPath(filePath);
   const encoding = oneOf(options.encoding, 'encoding', ['utf8', 'buffer'] as const, 'utf8');
   const from = checkPosition(options.from);

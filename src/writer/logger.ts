@@ -16,14 +16,13 @@ import { EventEmitter } from 'node:events';
 import { ERR_LOGGER_CLOSED, invalidArgType, isErrno, loggerClosed } from '../errors.js';
 import { registerForExit, unregisterForExit, type Flushable } from '../exit.js';
 import { nodeFs } from '../fsops.js';
-import { readLog, type ReadLogOptions } from '../reader.js';
+import { readLog, type ReadLogOptions, type ReadResult } from '../reader.js';
 import { isHandle, type LoggerHandle } from '../shared.js';
 import { checkPayload, toPath } from '../validate.js';
 import { openCommitPath, type CommitPath } from './commit-path.js';
 import type { BinaryLoggerEvents } from './events.js';
 import { FlushTimer, Housekeeping } from './housekeeping.js';
 import { isBuffered, parseOptions, SYNC_STAGING_BYTES, type BinaryLoggerOptions, type Durability } from './options.js';
-import type { ReadResult } from './read-types.js';
 import { frameAlone, Staging } from './staging.js';
 import type { ThreadAttachment } from './thread-path.js';
 

@@ -3,7 +3,7 @@ import { readLog } from '../../index.js';
 import { count, logArg, outputFormat } from '../args.js';
 import { defineCommand, EXIT_OK } from '../command.js';
 import { requireLog } from '../log-files.js';
-import { OUTPUT_HELP } from './output-help.js';
+import { OUTPUT_HELP, OUTPUT_OPTIONS } from './output-help.js';
 
 /** `binlog cat`: every record of a log, oldest first, as text, JSON or raw records. */
 export const cat = defineCommand({
@@ -25,8 +25,7 @@ Exit status: 0 ok; 1 if there is no log at <log>, or it is not a log, or a
 backup is corrupt: the records before the bad one are printed, then the
 file and byte offset of the bad record on stderr; 2 usage error.`,
   options: {
-    json: { type: 'boolean' },
-    raw: { type: 'boolean' },
+    ...OUTPUT_OPTIONS,
     skip: { type: 'string' },
     limit: { type: 'string' },
   },

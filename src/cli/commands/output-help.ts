@@ -6,3 +6,9 @@ export const OUTPUT_HELP = `Output (one of):
               {"base64":"..."} for a payload that is not valid UTF-8
   --raw       the records themselves, length prefixes included: the
               output is a log file (binlog cat logs/events.bin --raw > all.bin)`;
+
+/** The options of the commands that print records (cat, tail): the output formats above. */
+export const OUTPUT_OPTIONS = {
+  json: { type: 'boolean' },
+  raw: { type: 'boolean' },
+} as const;

@@ -3,7 +3,7 @@ import { follow, lastRecords } from '../../index.js';
 import { count, logArg, outputFormat } from '../args.js';
 import { defineCommand, EXIT_OK } from '../command.js';
 import { logExists, requireLog } from '../log-files.js';
-import { OUTPUT_HELP } from './output-help.js';
+import { OUTPUT_HELP, OUTPUT_OPTIONS } from './output-help.js';
 
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
@@ -30,8 +30,7 @@ a log, or a backup holding some of those records is corrupt; 2 usage error.`,
   options: {
     lines: { type: 'string', short: 'n' },
     follow: { type: 'boolean', short: 'f' },
-    json: { type: 'boolean' },
-    raw: { type: 'boolean' },
+    ...OUTPUT_OPTIONS,
   },
   async run(values, positionals, out) {
     const path = logArg(positionals);
