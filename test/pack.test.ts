@@ -210,12 +210,8 @@ console.log(JSON.stringify({
     assert.equal(out.deepImport, 'ERR_PACKAGE_PATH_NOT_EXPORTED', 'only the exports map is public');
   });
 
-  test('a TypeScript consumer type-checks against the declarations, using included', (t) => {
-    const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-    if (!existsSync(tsc)) return t.skip('typescript (a dev dependency) is not installed');
-    writeFileSync(
-      join(project, 'consumer.ts'),
-      `import { BinaryLogger, CorruptLogError, readLog, type BinaryLoggerOptions } from 'binary-logger';
+  /** A strict TypeScript file using the public API, with facts tsc must infer (a wrong one fails the check). */
+  const TYPED_CONSUMER = `import { BinaryLogger, CorruptLogError, follow, openCursor, readLog, type BinaryLoggerOptions, type LogEntry } from 'binary-logger';
 
 const options: BinaryLoggerOptions = { maxFileSize: 1 << 20, durability: 'buffered', flushInterval: 50 };
 {
@@ -224,24 +220,44 @@ const options: BinaryLoggerOptions = { maxFileSize: 1 << 20, durability: 'buffer
   logger.write(new Uint8Array([1, 2, 3]));
   logger.flush();
   const closed: boolean = logger.closed;
-  void closed;
+  logger.on('rotate', (backup) => {
+    const named: string = backup;
+    void named;
+  });
+  const bytes: Buffer[] = [...logger.read({ encoding: 'buffer' })];
+  void [closed, bytes];
 }
 using small = new BinaryLogger(new URL('file:///tmp/typed-small.bin'), 100);
 const records: string[] = [...readLog('./logs/typed.bin')];
-const raw: Uint8Array[] = [...readLog('./logs/typed.bin', { encoding: 'buffer' })];
+const raw: Buffer[] = [...readLog('./logs/typed.bin', { encoding: 'buffer' })];
+const entries: LogEntry<string>[] = [...readLog('./logs/typed.bin', { withPositions: true })];
 const own: string[] = [...small.read()];
+const followed: AsyncIterableIterator<Buffer> = follow('./logs/typed.bin', { encoding: 'buffer' });
+{
+  using cursor = openCursor('./logs/typed.bin');
+  while (cursor.next()) {
+    const length: number = cursor.length;
+    const view: Uint8Array = cursor.payload();
+    void [length, view];
+  }
+}
 const err = new CorruptLogError('x.bin', 4, 'torn-tail', 'a test');
-const where: [string, number, string] = [err.path, err.offset, err.code];
-void [records, raw, own, where];
+const where: [string, number, string, 'torn-tail' | 'bad-length' | 'bad-gzip'] = [err.path, err.offset, err.code, err.reason];
+void [records, raw, entries, own, followed, where];
 
 // @ts-expect-error maxFileSize is required
 new BinaryLogger('./logs/x.bin', {});
 // @ts-expect-error a payload is a string or a Uint8Array
 small.write(42);
-`,
-    );
+// @ts-expect-error a rotate listener gets the backup's path, a string
+small.on('rotate', (backup: number) => backup);
+`;
+
+  /** Type-check TYPED_CONSUMER with the tsc at `tsc` and the @types/node under `typeRoot`, as a user's tsconfig says. */
+  function typeCheck(name: string, tsc: string, typeRoot: string): void {
+    writeFileSync(join(project, 'consumer.ts'), TYPED_CONSUMER);
     writeFileSync(
-      join(project, 'tsconfig.json'),
+      join(project, `tsconfig.${name}.json`),
       JSON.stringify({
         compilerOptions: {
           target: 'ES2022',
@@ -250,15 +266,59 @@ small.write(42);
           moduleResolution: 'NodeNext',
           strict: true,
           noEmit: true,
-          // The consumer has no @types/node of its own; lend it ours.
-          typeRoots: [join(ROOT, 'node_modules', '@types')],
+          typeRoots: [typeRoot],
+          // What the README tells users: @types/node, named in "types" (TypeScript 7 no longer loads every @types package).
           types: ['node'],
           skipLibCheck: false,
         },
         files: ['consumer.ts'],
       }),
     );
-    runOk(process.execPath, [tsc, '-p', 'tsconfig.json'], project);
+    runOk(process.execPath, [tsc, '-p', `tsconfig.${name}.json`], project);
+  }
+
+  test('a TypeScript consumer type-checks against the declarations with the TypeScript of the lockfile', (t) => {
+    const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+    if (!existsSync(tsc)) return t.skip('typescript (a dev dependency) is not installed');
+    typeCheck('lockfile', tsc, join(ROOT, 'node_modules', '@types'));
+  });
+
+  test('a TypeScript consumer type-checks with the latest TypeScript major and @types/node from the registry', (t) => {
+    const dir = join(work, 'ts-latest');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'package.json'), '{"name":"ts-latest","version":"1.0.0","private":true}\n');
+    const install = run('npm', ['install', 'typescript@latest', '@types/node@20', '--no-audit', '--no-fund', '--no-package-lock'], dir);
+    if (install.status !== 0) {
+      if (/ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNREFUSED|ECONNRESET|network/i.test(install.stderr)) {
+        return t.skip(`the npm registry is unreachable, so the latest TypeScript cannot be installed: ${install.stderr.trim().split('\n')[0]}`);
+      }
+      assert.fail(`npm install typescript@latest failed:\n${install.stderr}`);
+    }
+    const version = JSON.parse(readFileSync(join(dir, 'node_modules', 'typescript', 'package.json'), 'utf8')) as { version: string };
+    t.diagnostic(`typescript ${version.version}`);
+    typeCheck('latest', join(dir, 'node_modules', 'typescript', 'bin', 'tsc'), join(dir, 'node_modules', '@types'));
+  });
+
+  test('a CommonJS consumer require()s the package (Node >= 20.19 loads ES modules with require)', (t) => {
+    const [major, minor] = process.versions.node.split('.').map(Number) as [number, number];
+    if (major === 20 && minor < 19) return t.skip(`Node ${process.versions.node} cannot require() an ES module; 20.19 can`);
+    const script = join(project, 'consumer.cjs');
+    writeFileSync(
+      script,
+      `const { BinaryLogger, readLog } = require('binary-logger');
+const { join } = require('node:path');
+const path = join(process.cwd(), 'logs', 'required.bin');
+const logger = new BinaryLogger(path, { maxFileSize: 1000 });
+logger.write('hello from require');
+logger.close();
+console.log(JSON.stringify([...readLog(path)]));
+`,
+    );
+    const result = run(process.execPath, [script], project);
+    assert.equal(result.status, 0, result.stderr);
+    assert.equal(result.stdout, '["hello from require"]\n');
+    // Node 20 says require(esm) is experimental; that one warning, and nothing else.
+    assert.deepEqual(result.stderr.split('\n').filter((l) => l.trim() !== '' && !/ExperimentalWarning|--trace-warnings/.test(l)), []);
   });
 
   test('npx binlog --help exits 0 and prints the usage', () => {
