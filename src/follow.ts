@@ -17,8 +17,8 @@
 import { listBackups, nextSeq, splitName } from './naming.js';
 import { DirWatch } from './read/dir-watch.js';
 import { requireLog, takeSnapshot } from './read/snapshot.js';
-import { logFiles } from './read/walk.js';
-import { checkPosition, entryOf, type LogEntry, type Position, type ReadResult } from './reader.js';
+import { entryOf, type LogEntry, type Position, type ReadResult } from './reader.js';
+import { checkPosition, logFiles } from './read/walk.js';
 import { oneOf, optionalBoolean, optionalNonNegativeInteger, toPath } from './validate.js';
 
 export interface FollowOptions {

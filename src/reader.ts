@@ -10,8 +10,7 @@
  * CorruptLogError, after the records before it. A length is checked
  * against the bytes the file has before anything is allocated for it.
  */
-import { invalidArgType } from './errors.js';
-import { logFiles, type OpenFile, type Position } from './read/walk.js';
+import { checkPosition, logFiles, type OpenFile, type Position } from './read/walk.js';
 import { requireLog, takeSnapshot } from './read/snapshot.js';
 import { oneOf, optionalBoolean, toPath } from './validate.js';
 
@@ -75,16 +74,6 @@ export type ReadResult<O extends ReadLogOptions> = [Field<O, 'withPositions'>] e
   : [Field<O, 'withPositions'>] extends [false | undefined]
     ? ReadPayload<O>
     : ReadPayload<O> | LogEntry<ReadPayload<O>>;
-
-/** Validate a Position argument. */
-export function checkPosition(value: unknown, name = 'from'): Position | undefined {
-  if (value === undefined) return undefined;
-  const p = value as Partial<Position>;
-  if (typeof value !== 'object' || value === null || !Number.isSafeInteger(p.seq) || !Number.isSafeInteger(p.offset) || p.seq! < 0 || p.offset! < 0) {
-    throw invalidArgType(name, 'a position { seq, offset } of non-negative integers', value);
-  }
-  return { seq: p.seq!, offset: p.offset! };
-}
 
 /**
  * Every record of the log whose current file is `filePath`, oldest first:

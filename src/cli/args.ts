@@ -4,6 +4,7 @@
  */
 import { DURABILITIES, type Durability } from '../index.js';
 import { UsageError } from './command.js';
+import type { Format } from './output.js';
 
 /** The one positional argument most commands take: the path of the log's current file. */
 export function logArg(positionals: string[]): string {
@@ -50,7 +51,6 @@ export function durability(value: string | undefined, fallback: Durability): Dur
 }
 
 /** How records are printed. */
-export type Format = 'text' | 'json' | 'raw';
 
 /** --json, --raw or neither (text). */
 export function outputFormat(values: { json?: boolean; raw?: boolean }): Format {

@@ -6,7 +6,9 @@
 import { isAbsolute, relative } from 'node:path';
 import { HEADER_BYTES } from '../index.js';
 import { writeHeader } from '../format.js';
-import type { Format } from './args.js';
+
+/** How records are printed: as text, as JSON lines, or as the log's own records. */
+export type Format = 'text' | 'json' | 'raw';
 
 /** Output is written in chunks of about this many bytes. */
 const OUTPUT_CHUNK_BYTES = 64 * 1024;

@@ -4,10 +4,9 @@
  * with the torn-tail and corruption rules of readLog().
  */
 import { CorruptLogError } from '../errors.js';
-import { checkPosition } from '../reader.js';
 import { toPath } from '../validate.js';
 import { requireLog, takeSnapshot } from './snapshot.js';
-import { logFiles, type OpenFile, type Position } from './walk.js';
+import { checkPosition, logFiles, type OpenFile, type Position } from './walk.js';
 
 export interface CursorOpenOptions {
   /** Start at this record (a position from an earlier read). Defaults to the oldest record. */

@@ -3,7 +3,7 @@
  * readLog, follow and openCursor step through. Backups in numeric order of
  * seq (10 after 9), then the current file.
  */
-import { invalidArgValue } from '../errors.js';
+import { invalidArgType, invalidArgValue } from '../errors.js';
 import { READ_FLAGS, nodeFs, type FsOps } from '../fsops.js';
 import { backupPath, listBackups, nextSeq } from '../naming.js';
 import { RecordCursor } from './cursor.js';
@@ -99,4 +99,14 @@ function* walkFile(file: LogFile, cursor: RecordCursor): Generator<OpenFile> {
   } finally {
     cursor.close();
   }
+}
+
+/** Validate a Position argument. */
+export function checkPosition(value: unknown, name = 'from'): Position | undefined {
+  if (value === undefined) return undefined;
+  const p = value as Partial<Position>;
+  if (typeof value !== 'object' || value === null || !Number.isSafeInteger(p.seq) || !Number.isSafeInteger(p.offset) || p.seq! < 0 || p.offset! < 0) {
+    throw invalidArgType(name, 'a position { seq, offset } of non-negative integers', value);
+  }
+  return { seq: p.seq!, offset: p.offset! };
 }
