@@ -37,12 +37,6 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
 const STEP_TIMEOUT_MS = 60_000;
 
-/**
- * Files the README links that another branch is writing (the lead merges
- * them): checked once they exist. Remove an entry when its file lands.
- */
-const PENDING_DOCS = new Set(['docs/ARCHITECTURE.md']);
-
 /** Links to repository-only files: the README says so where it links them ("not in the npm package"). */
 const REPOSITORY_ONLY = /^(bench\/(RESULTS\.md|chart-[A-Z]\d\.svg)|Dockerfile)$/;
 
@@ -219,16 +213,12 @@ describe('the README run against the packed tarball', { timeout: 8 * STEP_TIMEOU
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
-  test('every relative link in the README is a file the package ships, or one the README says is in the repository only', (t) => {
+  test('every relative link in the README is a file the package ships, or one the README says is in the repository only', () => {
     const targets = [...README.matchAll(/\]\(([^)#\s]+)(#[^)]*)?\)/g)]
       .map((m) => ({ path: m[1]!, anchor: m[2]?.slice(1) }))
       .filter(({ path }) => !/^[a-z]+:/i.test(path));
     assert.ok(targets.length >= 10);
     for (const { path, anchor } of targets) {
-      if (PENDING_DOCS.has(path) && !existsSync(join(ROOT, path))) {
-        t.diagnostic(`${path} is linked but not written yet (PENDING_DOCS)`);
-        continue;
-      }
       assert.ok(existsSync(join(ROOT, path)), `the README links ${path}, which is not in the repository`);
       if (REPOSITORY_ONLY.test(path)) continue;
       assert.ok(packedPaths.includes(path), `the README links ${path}, which the package does not ship: add it to "files" in package.json`);
