@@ -44,24 +44,16 @@ import { setImmediate as tick } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import { BinaryLogger, readLog, type Durability } from '../src/index.js';
 import { nodeFs, type FsOps } from '../src/fsops.js';
-import { frame, listFiles, tempDir, captureWarnings, type Warning } from './helpers.js';
+import { captureWarnings, fifties, fifty, filesOf, frame, mockTimers, tempDir, type Warning } from './helpers.js';
 
 const LOCK_CHILD = new URL('./fixtures/lock-child.js', import.meta.url).pathname;
 const LOCK_NAME = '.events.bin.lock';
 const RETRY_MS = 1000;
 const CHECK_MS = 1000;
 
-
-/** Files in `dir` but the lock, as name -> bytes. */
-function filesOf(dir: string): Record<string, Buffer> {
-  const out: Record<string, Buffer> = {};
-  for (const { name } of listFiles(dir)) if (name !== LOCK_NAME) out[name] = readFileSync(join(dir, name));
-  return out;
-}
-
 /** Date.now() under the test's control, from a fixed moment. */
 function mockDate(t: TestContext): void {
-  t.mock.timers.enable({ apis: ['Date'], now: 1_000_000 });
+  mockTimers(t, { apis: ['Date'], now: 1_000_000 });
 }
 
 /**
@@ -94,15 +86,6 @@ function failingFs(
     },
   };
   return { fs, calls: () => calls, failMore: (n) => (left += n) };
-}
-
-/** A 50-character record: 54 bytes on disk, two of them reach a maxFileSize of 100. */
-function fifty(i: number): string {
-  return `record ${i} `.padEnd(50, '.');
-}
-
-function range(from: number, to: number): string[] {
-  return Array.from({ length: to - from }, (_, i) => fifty(from + i));
 }
 
 /** Errors and rotations a logger emits. */
@@ -187,7 +170,7 @@ describe('disk full (a 1 MiB tmpfs)', () => {
       t.diagnostic(`${acked} records fit; ${short()} write(2) calls were cut short by the full disk`);
 
       const logBytes = (): number =>
-        Object.values(filesOf(join(dir, 'log'))).reduce((sum, b) => sum + b.length, 0);
+        Object.values(filesOf(join(dir, 'log'), { skipLock: true })).reduce((sum, b) => sum + b.length, 0);
       assert.equal(logBytes(), acked * KILO, 'the files hold exactly the acknowledged records');
       assert.deepEqual([...readLog(path)], Array.from({ length: acked }, (_, i) => kilo(i)));
       // Still full: the next write fails the same way and changes nothing.
@@ -274,20 +257,20 @@ describe('rollover failing', () => {
     assert.equal(err!.code, 'ERR_ROLLOVER_FAILED');
     assert.equal(err!.cause?.code, 'EIO');
     assert.ok(err!.message.includes(path) && err!.message.includes(join(dir, 'events.0.bin')), err!.message);
-    assert.deepEqual(filesOf(dir), { 'events.bin': frame(...range(0, 2)) }, 'nothing sealed, no temp file');
+    assert.deepEqual(filesOf(dir, { skipLock: true }), { 'events.bin': frame(...fifties(0, 2)) }, 'nothing sealed, no temp file');
 
     for (let i = 2; i < 6; i++) logger.write(fifty(i));
     t.mock.timers.tick(RETRY_MS - 1);
     logger.write(fifty(6));
     assert.equal(link.calls(), 1, 'no retry within 1000 ms');
     assert.equal(errors.length, 1, 'one error for the run, not one per record');
-    assert.deepEqual(filesOf(dir), { 'events.bin': frame(...range(0, 7)) });
+    assert.deepEqual(filesOf(dir, { skipLock: true }), { 'events.bin': frame(...fifties(0, 7)) });
 
     t.mock.timers.tick(1);
     logger.write(fifty(7)); // the retry
     assert.equal(link.calls(), 2);
     assert.deepEqual(rotations, [join(dir, 'events.0.bin')]);
-    assert.deepEqual(filesOf(dir), { 'events.0.bin': frame(...range(0, 8)), 'events.bin': Buffer.alloc(0) });
+    assert.deepEqual(filesOf(dir, { skipLock: true }), { 'events.0.bin': frame(...fifties(0, 8)), 'events.bin': Buffer.alloc(0) });
 
     logger.write(fifty(8));
     logger.write(fifty(9)); // an ordinary rollover again
@@ -296,12 +279,12 @@ describe('rollover failing', () => {
     logger.write(fifty(11)); // a new run of failures
     assert.equal(errors.length, 2, 'a new run of failures is reported again');
     logger.close();
-    assert.deepEqual(filesOf(dir), {
-      'events.0.bin': frame(...range(0, 8)),
-      'events.1.bin': frame(...range(8, 10)),
-      'events.bin': frame(...range(10, 12)),
+    assert.deepEqual(filesOf(dir, { skipLock: true }), {
+      'events.0.bin': frame(...fifties(0, 8)),
+      'events.1.bin': frame(...fifties(8, 10)),
+      'events.bin': frame(...fifties(10, 12)),
     });
-    assert.deepEqual([...readLog(path)], range(0, 12));
+    assert.deepEqual([...readLog(path)], fifties(0, 12));
   });
 
   test('rename failing three times: one error, the backup link undone each time, retried every 1000 ms until it succeeds, nothing lost', (t) => {
@@ -314,12 +297,12 @@ describe('rollover failing', () => {
     logger.write(fifty(0));
     logger.write(fifty(1));
     for (let attempt = 2; attempt <= 3; attempt++) {
-      assert.deepEqual(filesOf(dir), { 'events.bin': frame(...range(0, attempt)) }, `after failure ${attempt - 1}`);
+      assert.deepEqual(filesOf(dir, { skipLock: true }), { 'events.bin': frame(...fifties(0, attempt)) }, `after failure ${attempt - 1}`);
       t.mock.timers.tick(RETRY_MS);
       logger.write(fifty(attempt));
       assert.equal(rename.calls(), attempt);
     }
-    assert.deepEqual(filesOf(dir), { 'events.bin': frame(...range(0, 4)) });
+    assert.deepEqual(filesOf(dir, { skipLock: true }), { 'events.bin': frame(...fifties(0, 4)) });
     t.mock.timers.tick(RETRY_MS);
     logger.write(fifty(4));
     assert.equal(rename.calls(), 4);
@@ -328,7 +311,7 @@ describe('rollover failing', () => {
     assert.deepEqual(rotations, [join(dir, 'events.0.bin')]);
     logger.write(fifty(5));
     logger.close();
-    assert.deepEqual(filesOf(dir), { 'events.0.bin': frame(...range(0, 5)), 'events.bin': frame(fifty(5)) });
+    assert.deepEqual(filesOf(dir, { skipLock: true }), { 'events.0.bin': frame(...fifties(0, 5)), 'events.bin': frame(fifty(5)) });
   });
 
   test('creating the next current file failing twice: one error, logging continues, retried until it succeeds', (t) => {
@@ -343,7 +326,7 @@ describe('rollover failing', () => {
     t.mock.timers.tick(RETRY_MS);
     logger.write(fifty(3));
     assert.equal(open.calls(), 2);
-    assert.deepEqual(filesOf(dir), { 'events.bin': frame(...range(0, 4)) });
+    assert.deepEqual(filesOf(dir, { skipLock: true }), { 'events.bin': frame(...fifties(0, 4)) });
     t.mock.timers.tick(RETRY_MS);
     logger.write(fifty(4));
     assert.equal(open.calls(), 3);
@@ -351,7 +334,7 @@ describe('rollover failing', () => {
     assert.equal(errors[0]!.cause?.code, 'EMFILE');
     assert.deepEqual(rotations, [join(dir, 'events.0.bin')]);
     logger.close();
-    assert.deepEqual(filesOf(dir), { 'events.0.bin': frame(...range(0, 5)), 'events.bin': Buffer.alloc(0) });
+    assert.deepEqual(filesOf(dir, { skipLock: true }), { 'events.0.bin': frame(...fifties(0, 5)), 'events.bin': Buffer.alloc(0) });
   });
 
   for (const durability of ['sync', 'buffered'] as Durability[]) {
@@ -384,8 +367,8 @@ describe('rollover failing', () => {
       assert.equal(errors.length, 1, 'one error for the run of failures');
       assert.equal(statSync(planted).ino, plantedIno);
       assert.deepEqual(readFileSync(planted), plantedBytes, 'the planted file is untouched');
-      assert.deepEqual(readFileSync(path), frame(...range(6, 10)), 'the records stay in the current file');
-      assert.deepEqual([...readLog(path)], [...range(0, 6), 'planted by hand', ...range(6, 10)]);
+      assert.deepEqual(readFileSync(path), frame(...fifties(6, 10)), 'the records stay in the current file');
+      assert.deepEqual([...readLog(path)], [...fifties(0, 6), 'planted by hand', ...fifties(6, 10)]);
 
       unlinkSync(planted);
       t.mock.timers.tick(RETRY_MS);
@@ -393,11 +376,11 @@ describe('rollover failing', () => {
       logger.close();
       assert.equal(errors.length, 1);
       assert.deepEqual(rotations.at(-1), planted);
-      assert.deepEqual(filesOf(dir), {
-        'events.0.bin': frame(...range(0, 2)),
-        'events.1.bin': frame(...range(2, 4)),
-        'events.2.bin': frame(...range(4, 6)),
-        'events.3.bin': frame(...range(6, 11)),
+      assert.deepEqual(filesOf(dir, { skipLock: true }), {
+        'events.0.bin': frame(...fifties(0, 2)),
+        'events.1.bin': frame(...fifties(2, 4)),
+        'events.2.bin': frame(...fifties(4, 6)),
+        'events.3.bin': frame(...fifties(6, 11)),
         'events.bin': Buffer.alloc(0),
       });
     });
@@ -422,13 +405,13 @@ describe('rollover failing', () => {
     assert.equal(errors.length, 1);
     assert.equal(errors[0]!.code, 'ERR_ROLLOVER_FAILED');
     assert.equal(errors[0]!.cause?.code, 'EPERM');
-    assert.deepEqual(filesOf(dir), { 'events.bin': frame(...range(0, 4)) });
+    assert.deepEqual(filesOf(dir, { skipLock: true }), { 'events.bin': frame(...fifties(0, 4)) });
     assert.equal(spawnSync('chattr', ['-i', dir]).status, 0);
     t.mock.timers.tick(RETRY_MS);
     logger.write(fifty(4));
     logger.close();
     assert.equal(errors.length, 1);
-    assert.deepEqual(filesOf(dir), { 'events.0.bin': frame(...range(0, 5)), 'events.bin': Buffer.alloc(0) });
+    assert.deepEqual(filesOf(dir, { skipLock: true }), { 'events.0.bin': frame(...fifties(0, 5)), 'events.bin': Buffer.alloc(0) });
   });
 });
 
@@ -458,7 +441,7 @@ describe('the current file changed by another program', () => {
     assert.match(seen[0]!, /was deleted/);
     logger.write('e');
     logger.close();
-    assert.deepEqual(filesOf(dir), { 'events.bin': frame('d', 'e') });
+    assert.deepEqual(filesOf(dir, { skipLock: true }), { 'events.bin': frame('d', 'e') });
     assert.deepEqual([...readLog(path)], ['d', 'e']);
   });
 
@@ -478,7 +461,7 @@ describe('the current file changed by another program', () => {
     assert.equal(seen.length, 1);
     assert.match(seen[0]!, /was truncated from 20 to 5 bytes/);
     logger.close();
-    assert.deepEqual(filesOf(dir), { 'events.bin': frame('d', 'e'), 'events.bin.1': frame('a', 'b', 'c') });
+    assert.deepEqual(filesOf(dir, { skipLock: true }), { 'events.bin': frame('d', 'e'), 'events.bin.1': frame('a', 'b', 'c') });
     assert.deepEqual([...readLog(path)], ['d', 'e']);
   });
 
@@ -499,7 +482,7 @@ describe('the current file changed by another program', () => {
     assert.equal(seen.length, 1);
     assert.match(seen[0]!, /was replaced by another file/);
     logger.close();
-    assert.deepEqual(filesOf(dir), { 'events.bin': frame('d'), 'events.bin.1': frame('a', 'b', 'c') });
+    assert.deepEqual(filesOf(dir, { skipLock: true }), { 'events.bin': frame('d'), 'events.bin.1': frame('a', 'b', 'c') });
   });
 
   test('an unchanged current file gives no warning however often it is checked', async (t) => {
@@ -514,7 +497,7 @@ describe('the current file changed by another program', () => {
     }
     logger.close();
     assert.deepEqual(await changedWarnings(warnings, path), []);
-    assert.deepEqual([...readLog(path)], range(0, 10));
+    assert.deepEqual([...readLog(path)], fifties(0, 10));
   });
 });
 
@@ -551,13 +534,13 @@ describe('one logger per log', () => {
     const path = join(dir, 'events.bin');
     const first = new BinaryLogger(path, 100);
     first.write('one');
-    const before = filesOf(dir);
+    const before = filesOf(dir, { skipLock: true });
     assert.throws(() => new BinaryLogger(path, { maxFileSize: 100, durability: 'buffered' }), (err: Error & { code?: string }) => {
       assert.equal(err.code, 'ERR_LOGGER_PATH_IN_USE');
       assert.ok(err.message.includes(path), err.message);
       return true;
     });
-    assert.deepEqual(filesOf(dir), before);
+    assert.deepEqual(filesOf(dir, { skipLock: true }), before);
     first.write('two');
     first.close();
     assert.deepEqual([...readLog(path)], ['one', 'two']);

@@ -4,42 +4,19 @@
  * backup is corruption; lengths are checked before allocating.
  */
 import assert from 'node:assert/strict';
-import { existsSync, linkSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { linkSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { BinaryLogger, CorruptLogError, readLog, type Durability } from '../src/index.js';
+import { BinaryLogger, readLog, type Durability } from '../src/index.js';
 import { READ_CHUNK_BYTES } from '../src/reader.js';
-import { frame, setByte, tempDir, truncateBy } from './helpers.js';
+import { assertCorrupt, drain, frame, openFds, setByte, tempDir, truncateBy } from './helpers.js';
 
 /** Byte offsets at which each record of `frame(...records)` starts, plus the end. */
 function boundaries(records: Array<string | Uint8Array>): number[] {
   const out = [0];
   for (const r of records) out.push(out[out.length - 1]! + frame(r).length);
   return out;
-}
-
-/** Iterate to the end or the first error: what was yielded, and the error. */
-function drain<T>(it: Iterator<T>): { yielded: T[]; error: unknown } {
-  const yielded: T[] = [];
-  try {
-    for (let r = it.next(); !r.done; r = it.next()) yielded.push(r.value);
-  } catch (error) {
-    return { yielded, error };
-  }
-  return { yielded, error: undefined };
-}
-
-/** Assert `err` is the CorruptLogError the format rules demand. */
-function assertCorrupt(err: unknown, path: string, offset: number, reason?: string): void {
-  assert.ok(err instanceof CorruptLogError, `expected CorruptLogError, got ${String(err)}`);
-  if (reason !== undefined) assert.equal(err.reason, reason);
-  assert.equal(err.name, 'CorruptLogError');
-  assert.equal(err.code, 'ERR_LOG_CORRUPT');
-  assert.equal(err.path, path);
-  assert.equal(err.offset, offset);
-  assert.ok(err.message.includes(path), err.message);
-  assert.ok(err.message.includes(String(offset)), err.message);
 }
 
 /** Record the size of every Buffer.allocUnsafe call until the test ends. */
@@ -51,11 +28,6 @@ function recordAllocations(t: TestContext): number[] {
     return real(size);
   });
   return sizes;
-}
-
-/** Open file descriptors of this process, where the OS lists them. */
-function openFds(): number | undefined {
-  return existsSync('/proc/self/fd') ? readdirSync('/proc/self/fd').length : undefined;
 }
 
 const RECORDS = ['alpha', '', 'beta', 'gamma-ray', 'é🚀'];
@@ -93,7 +65,7 @@ test('a backup cut mid-record throws CorruptLogError with path and offset after 
     const expected = RECORDS.slice(0, whole);
     for (const encoding of ['utf8', 'buffer'] as const) {
       const it = readLog(path, { encoding }) as Iterator<string | Buffer>;
-      const { yielded, error } = drain(it);
+      const { records: yielded, error } = drain(it);
       assert.deepEqual(
         yielded.map((r) => r.toString()),
         ends.includes(len) ? [...expected, 'current'] : expected,
@@ -116,7 +88,7 @@ test('a length made larger by byte surgery in a backup throws at that record aft
   writeFileSync(backup, frame('a', 'bb', 'ccc'));
   writeFileSync(path, frame('current'));
   setByte(backup, 5 + 3, 0x7f); // the length of 'bb' (at offset 5) becomes 127
-  const { yielded, error } = drain(readLog(path));
+  const { records: yielded, error } = drain(readLog(path));
   assert.deepEqual(yielded, ['a']);
   assertCorrupt(error, backup, 5);
 });
@@ -128,7 +100,7 @@ test('a length made smaller misframes the rest of a backup, which the reader rep
   writeFileSync(backup, frame('hello', 'x'));
   setByte(backup, 3, 2); // 'hello' now claims 2 bytes: 'he'
   // Then 'llo\0' is read as a length of 0x6c6c6f00 bytes at offset 6.
-  const { yielded, error } = drain(readLog(path));
+  const { records: yielded, error } = drain(readLog(path));
   assert.deepEqual(yielded, ['he']);
   assertCorrupt(error, backup, 6);
 });
@@ -139,7 +111,7 @@ test('a backup holding only part of a length throws at offset 0', (t) => {
   const backup = join(dir, 'events.3.bin');
   writeFileSync(join(dir, 'events.2.bin'), frame('two'));
   writeFileSync(backup, Buffer.from([0, 0]));
-  const { yielded, error } = drain(readLog(path));
+  const { records: yielded, error } = drain(readLog(path));
   assert.deepEqual(yielded, ['two']);
   assertCorrupt(error, backup, 0);
 });
@@ -152,7 +124,7 @@ test('a truncated backup between good ones stops the read there: later files are
   writeFileSync(join(dir, 'events.2.bin'), frame('two'));
   writeFileSync(path, frame('current'));
   truncateBy(join(dir, 'events.1.bin'), 1);
-  const { yielded, error } = drain(readLog(path));
+  const { records: yielded, error } = drain(readLog(path));
   assert.deepEqual(yielded, ['zero', 'one-a']);
   assertCorrupt(error, join(dir, 'events.1.bin'), 9);
 });
@@ -166,7 +138,7 @@ for (const where of ['backup', 'current file'] as const) {
     writeFileSync(file, bytes);
     const sizes = recordAllocations(t);
     const started = performance.now();
-    const { yielded, error } = drain(readLog(path));
+    const { records: yielded, error } = drain(readLog(path));
     const ms = performance.now() - started;
     t.mock.restoreAll();
     assert.deepEqual(yielded, ['ok']);
@@ -219,7 +191,7 @@ test('a backup that ends inside a record larger than the read chunk throws at th
   const backup = join(dir, 'events.0.bin');
   writeFileSync(backup, frame('first', Buffer.alloc(2 * READ_CHUNK_BYTES, 1)));
   truncateBy(backup, 1);
-  const { yielded, error } = drain(readLog(path));
+  const { records: yielded, error } = drain(readLog(path));
   assert.deepEqual(yielded, ['first']);
   assertCorrupt(error, backup, 9);
 });

@@ -15,52 +15,12 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join, relative } from 'node:path';
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import { setImmediate as tick } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { nodeFs, type FsOps } from '../src/fsops.js';
 import { BinaryLogger, readLog } from '../src/index.js';
-import { frame, listFiles, predictFiles, tempDir, captureWarnings, type Warning } from './helpers.js';
-
-/**
- * While a logger is open, its lock file `.<name>.lock` sits beside the
- * current file (one writer per log); it is not part of the log. Listings
- * taken while a logger is open leave it out; listings after close do not.
- */
-const LOCK_FILE = /^\..+\.lock$/;
-
-/** listFiles without the open logger's lock file. */
-function logListing(dir: string): Array<{ name: string; size: number }> {
-  return listFiles(dir).filter((f) => !LOCK_FILE.test(f.name));
-}
-
-/** Every file and directory under `dir`, with the bytes of each file (hex). */
-function snapshot(dir: string, options: { skipLock?: boolean } = {}, prefix = ''): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const name of readdirSync(dir).sort()) {
-    if (options.skipLock && LOCK_FILE.test(name)) continue;
-    const path = join(dir, name);
-    const rel = prefix + name;
-    if (statSync(path).isDirectory()) {
-      out[`${rel}/`] = '<dir>';
-      Object.assign(out, snapshot(path, options, `${rel}/`));
-    } else {
-      out[rel] = readFileSync(path).toString('hex');
-    }
-  }
-  return out;
-}
-
-
-/** Warnings with `code` whose message names `path`. */
-function warningsFor(seen: Warning[], code: string, path: string): Warning[] {
-  return seen.filter((w) => w.code === code && w.message.includes(path));
-}
-
-/** A 50-character payload: 54 bytes on disk, as in SPEC.md's example. */
-function fifty(i: number): string {
-  return `record ${i} `.padEnd(50, '.');
-}
+import { captureWarnings, fifty, frame, listFiles, predictFiles, snapshot, tempDir, warningsFor } from './helpers.js';
 
 // ------------------------------------------------------------ constructor
 
@@ -852,7 +812,7 @@ for (const [label, extra] of [
     const current = frame('x'.repeat(16 + extra)); // 20 (+7) bytes
     writeFileSync(path, current);
     const logger = new BinaryLogger(path, 20);
-    assert.deepEqual(logListing(dir), [
+    assert.deepEqual(listFiles(dir, { skipLock: true }), [
       { name: 'events.0.bin', size: 7 },
       { name: 'events.1.bin', size: current.length },
       { name: 'events.bin', size: 0 },
@@ -896,7 +856,7 @@ test('a rollover that crashed after creating its temp file is finished at open',
   const warnings = captureWarnings(t);
   {
     using logger = new BinaryLogger(path, 10);
-    assert.deepEqual(logListing(dir), [
+    assert.deepEqual(listFiles(dir, { skipLock: true }), [
       { name: 'events.0.bin', size: 12 },
       { name: 'events.bin', size: 0 },
     ]);
@@ -919,7 +879,7 @@ test('a rollover that crashed between link and rename is finished at open withou
   const warnings = captureWarnings(t);
   {
     using logger = new BinaryLogger(path, 10);
-    assert.deepEqual(logListing(dir), [
+    assert.deepEqual(listFiles(dir, { skipLock: true }), [
       { name: 'events.0.bin', size: 12 },
       { name: 'events.bin', size: 0 },
     ]);
@@ -938,14 +898,15 @@ test('a rollover that crashed between link and rename is finished at open withou
   assert.equal(warningsFor(warnings, 'BINLOG_ROLLOVER_RECOVERED', path).length, 1);
 });
 
-test('a rollover by rename that crashed before the fresh file was in place gets a new current file at open', (t) => {
+test('a rollover by rename that crashed before the fresh file was in place gets a new current file at open', async (t) => {
   const dir = tempDir(t);
   const path = join(dir, 'events.bin');
   writeFileSync(join(dir, 'events.0.bin'), frame('r1', 'r2')); // renamed away, nothing put back
   writeFileSync(join(dir, '.events.bin.next'), '');
+  const warnings = captureWarnings(t);
   {
     using logger = new BinaryLogger(path, 10);
-    assert.deepEqual(logListing(dir), [
+    assert.deepEqual(listFiles(dir, { skipLock: true }), [
       { name: 'events.0.bin', size: 12 },
       { name: 'events.bin', size: 0 },
     ]);
@@ -953,4 +914,9 @@ test('a rollover by rename that crashed before the fresh file was in place gets 
   }
   assert.equal(existsSync(join(dir, '.events.bin.next')), false);
   assert.deepEqual([...readLog(path)], ['r1', 'r2', 'r3']);
+  await tick();
+  assert.deepEqual(
+    warnings.map((w) => [w.code, w.message]),
+    [['BINLOG_ROLLOVER_RECOVERED', `Finished an interrupted rollover of "${path}"`]],
+  );
 });
