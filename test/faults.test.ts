@@ -512,10 +512,15 @@ function startLockChild(
   path: string,
   how: string,
   wrap: string[] = [],
-): { child: ReturnType<typeof spawn>; line: Promise<string>; closed: Promise<void> } {
+): { child: ReturnType<typeof spawn>; line: Promise<string>; closed: Promise<void>; stderr: () => string } {
   const argv = [process.execPath, LOCK_CHILD, path, how];
   const [cmd, ...args] = wrap.length > 0 ? [...wrap, `${argv.join(' ')}; true`] : argv;
-  const child = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  // A wrapping shell reports a child killed by a signal on its stderr
+  // ("Killed"): kept for the test to assert, not printed. Unwrapped, the
+  // child's stderr is the test run's.
+  const child = spawn(cmd!, args, { stdio: ['ignore', 'pipe', wrap.length > 0 ? 'pipe' : 'inherit'] });
+  let err = '';
+  child.stderr?.setEncoding('utf8').on('data', (s: string) => (err += s));
   const closed = new Promise<void>((resolve) => child.on('close', () => resolve()));
   const line = new Promise<string>((resolve) => {
     let out = '';
@@ -525,7 +530,7 @@ function startLockChild(
     });
     void closed.then(() => resolve(out.trim()));
   });
-  return { child, line, closed };
+  return { child, line, closed, stderr: () => err };
 }
 
 describe('one logger per log', () => {
@@ -602,11 +607,15 @@ describe('one logger per log', () => {
     const path = join(dir, 'events.bin');
     const ns = ['unshare', '-pf', '--mount-proc', 'sh', '-c'];
     // In a fresh PID namespace, node gets the same pid every time.
-    assert.equal(await startLockChild(path, 'kill', ns).line, 'ready');
+    const killed = startLockChild(path, 'kill', ns);
+    assert.equal(await killed.line, 'ready');
+    await killed.closed;
+    assert.equal(killed.stderr(), 'Killed\n', 'the shell saw its child SIGKILLed');
     const stale = readFileSync(join(dir, LOCK_NAME), 'utf8');
-    const { line, closed } = startLockChild(path, 'try', ns);
+    const { line, closed, stderr } = startLockChild(path, 'try', ns);
     assert.equal(await line, 'opened', `refused by its own predecessor's lock "${stale.trim()}"`);
     await closed;
+    assert.equal(stderr(), '');
     const [record] = [...readLog(path)];
     assert.match(record!, /^held by \d+$/);
     assert.equal(stale.split(' ')[0], record!.split(' ')[2], 'both runs had the same pid');
