@@ -242,100 +242,85 @@ describe('disk full (a 1 MiB tmpfs)', () => {
 // ------------------------------------------------------- rollover failing
 
 describe('rollover failing', () => {
-  test('link failing once: the records stay in the current file, one ERR_ROLLOVER_FAILED error, no retry for 1000 ms, then the retry seals everything into backup 0; a later run of failures is reported again', (t) => {
-    mockDate(t);
-    const dir = tempDir(t);
-    const path = join(dir, 'events.bin');
-    const link = failingFs('linkSync', 1);
-    const logger = new BinaryLogger(path, { maxFileSize: 100, fs: link.fs });
-    const { errors, rotations } = watch(logger);
+  /**
+   * One step of the rollover failing `times` times in a row (the link that
+   * seals the backup, the rename that puts the fresh file in place, or
+   * creating that fresh file). Each is one parameter of the same rule.
+   */
+  const FAILING_STEPS: Array<{
+    what: string;
+    method: keyof FsOps;
+    times: number;
+    code: string;
+    when?: (...args: unknown[]) => boolean;
+  }> = [
+    { what: 'link failing once', method: 'linkSync', times: 1, code: 'EIO' },
+    { what: 'rename failing three times (the backup link undone each time)', method: 'renameSync', times: 3, code: 'EIO' },
+    {
+      what: 'creating the next current file failing twice',
+      method: 'openSync',
+      times: 2,
+      code: 'EMFILE',
+      when: (file) => String(file).endsWith('.events.bin.next'),
+    },
+  ];
 
-    logger.write(fifty(0));
-    logger.write(fifty(1)); // reaches 100 bytes: the rollover fails
-    assert.equal(errors.length, 1);
-    const [err] = errors;
-    assert.equal(err!.code, 'ERR_ROLLOVER_FAILED');
-    assert.equal(err!.cause?.code, 'EIO');
-    assert.ok(err!.message.includes(path) && err!.message.includes(join(dir, 'events.0.bin')), err!.message);
-    assert.deepEqual(filesOf(dir, { skipLock: true }), { 'events.bin': frame(...fifties(0, 2)) }, 'nothing sealed, no temp file');
+  for (const step of FAILING_STEPS) {
+    test(`${step.what}: the records stay in the current file, one ERR_ROLLOVER_FAILED error, no retry for 1000 ms, then a retry every 1000 ms until one seals everything into backup 0; a later run of failures is reported again`, (t) => {
+      mockDate(t);
+      const dir = tempDir(t);
+      const path = join(dir, 'events.bin');
+      const failing = failingFs(step.method, step.times, step.code, step.when);
+      const logger = new BinaryLogger(path, { maxFileSize: 100, fs: failing.fs });
+      const { errors, rotations } = watch(logger);
+      let n = 0;
+      const write = (): void => logger.write(fifty(n++));
 
-    for (let i = 2; i < 6; i++) logger.write(fifty(i));
-    t.mock.timers.tick(RETRY_MS - 1);
-    logger.write(fifty(6));
-    assert.equal(link.calls(), 1, 'no retry within 1000 ms');
-    assert.equal(errors.length, 1, 'one error for the run, not one per record');
-    assert.deepEqual(filesOf(dir, { skipLock: true }), { 'events.bin': frame(...fifties(0, 7)) });
+      write();
+      write(); // reaches 100 bytes: the rollover fails
+      assert.equal(errors.length, 1);
+      const [err] = errors;
+      assert.equal(err!.code, 'ERR_ROLLOVER_FAILED');
+      assert.equal(err!.cause?.code, step.code);
+      assert.ok(err!.message.includes(path) && err!.message.includes(join(dir, 'events.0.bin')), err!.message);
+      assert.equal(failing.calls(), 1);
+      assert.deepEqual(filesOf(dir, { skipLock: true }), { 'events.bin': frame(...fifties(0, 2)) }, 'nothing sealed, no temp file');
 
-    t.mock.timers.tick(1);
-    logger.write(fifty(7)); // the retry
-    assert.equal(link.calls(), 2);
-    assert.deepEqual(rotations, [join(dir, 'events.0.bin')]);
-    assert.deepEqual(filesOf(dir, { skipLock: true }), { 'events.0.bin': frame(...fifties(0, 8)), 'events.bin': Buffer.alloc(0) });
+      while (n < 6) write();
+      t.mock.timers.tick(RETRY_MS - 1);
+      write();
+      assert.equal(failing.calls(), 1, 'no retry within 1000 ms');
+      assert.equal(errors.length, 1, 'one error for the run, not one per record');
+      assert.deepEqual(filesOf(dir, { skipLock: true }), { 'events.bin': frame(...fifties(0, 7)) });
 
-    logger.write(fifty(8));
-    logger.write(fifty(9)); // an ordinary rollover again
-    link.failMore(1);
-    logger.write(fifty(10));
-    logger.write(fifty(11)); // a new run of failures
-    assert.equal(errors.length, 2, 'a new run of failures is reported again');
-    logger.close();
-    assert.deepEqual(filesOf(dir, { skipLock: true }), {
-      'events.0.bin': frame(...fifties(0, 8)),
-      'events.1.bin': frame(...fifties(8, 10)),
-      'events.bin': frame(...fifties(10, 12)),
+      for (let attempt = 2; attempt <= step.times + 1; attempt++) {
+        t.mock.timers.tick(attempt === 2 ? 1 : RETRY_MS);
+        write(); // the retry
+        assert.equal(failing.calls(), attempt);
+        if (attempt <= step.times) {
+          assert.deepEqual(filesOf(dir, { skipLock: true }), { 'events.bin': frame(...fifties(0, n)) }, `after failure ${attempt}`);
+        }
+      }
+      const sealed = n;
+      assert.equal(errors.length, 1);
+      assert.deepEqual(rotations, [join(dir, 'events.0.bin')]);
+      assert.deepEqual(filesOf(dir, { skipLock: true }), { 'events.0.bin': frame(...fifties(0, sealed)), 'events.bin': Buffer.alloc(0) });
+
+      write();
+      write(); // an ordinary rollover again
+      failing.failMore(1);
+      write();
+      write(); // a new run of failures
+      assert.equal(errors.length, 2, 'a new run of failures is reported again');
+      logger.close();
+      assert.deepEqual(filesOf(dir, { skipLock: true }), {
+        'events.0.bin': frame(...fifties(0, sealed)),
+        'events.1.bin': frame(...fifties(sealed, sealed + 2)),
+        'events.bin': frame(...fifties(sealed + 2, sealed + 4)),
+      });
+      assert.deepEqual([...readLog(path)], fifties(0, sealed + 4));
     });
-    assert.deepEqual([...readLog(path)], fifties(0, 12));
-  });
-
-  test('rename failing three times: one error, the backup link undone each time, retried every 1000 ms until it succeeds, nothing lost', (t) => {
-    mockDate(t);
-    const dir = tempDir(t);
-    const path = join(dir, 'events.bin');
-    const rename = failingFs('renameSync', 3);
-    const logger = new BinaryLogger(path, { maxFileSize: 100, fs: rename.fs });
-    const { errors, rotations } = watch(logger);
-    logger.write(fifty(0));
-    logger.write(fifty(1));
-    for (let attempt = 2; attempt <= 3; attempt++) {
-      assert.deepEqual(filesOf(dir, { skipLock: true }), { 'events.bin': frame(...fifties(0, attempt)) }, `after failure ${attempt - 1}`);
-      t.mock.timers.tick(RETRY_MS);
-      logger.write(fifty(attempt));
-      assert.equal(rename.calls(), attempt);
-    }
-    assert.deepEqual(filesOf(dir, { skipLock: true }), { 'events.bin': frame(...fifties(0, 4)) });
-    t.mock.timers.tick(RETRY_MS);
-    logger.write(fifty(4));
-    assert.equal(rename.calls(), 4);
-    assert.equal(errors.length, 1);
-    assert.equal(errors[0]!.code, 'ERR_ROLLOVER_FAILED');
-    assert.deepEqual(rotations, [join(dir, 'events.0.bin')]);
-    logger.write(fifty(5));
-    logger.close();
-    assert.deepEqual(filesOf(dir, { skipLock: true }), { 'events.0.bin': frame(...fifties(0, 5)), 'events.bin': frame(fifty(5)) });
-  });
-
-  test('creating the next current file failing twice: one error, logging continues, retried until it succeeds', (t) => {
-    mockDate(t);
-    const dir = tempDir(t);
-    const path = join(dir, 'events.bin');
-    const open = failingFs('openSync', 2, 'EMFILE', (file) => String(file).endsWith('.events.bin.next'));
-    const logger = new BinaryLogger(path, { maxFileSize: 100, fs: open.fs });
-    const { errors, rotations } = watch(logger);
-    for (let i = 0; i < 3; i++) logger.write(fifty(i));
-    assert.equal(open.calls(), 1);
-    t.mock.timers.tick(RETRY_MS);
-    logger.write(fifty(3));
-    assert.equal(open.calls(), 2);
-    assert.deepEqual(filesOf(dir, { skipLock: true }), { 'events.bin': frame(...fifties(0, 4)) });
-    t.mock.timers.tick(RETRY_MS);
-    logger.write(fifty(4));
-    assert.equal(open.calls(), 3);
-    assert.equal(errors.length, 1);
-    assert.equal(errors[0]!.cause?.code, 'EMFILE');
-    assert.deepEqual(rotations, [join(dir, 'events.0.bin')]);
-    logger.close();
-    assert.deepEqual(filesOf(dir, { skipLock: true }), { 'events.0.bin': frame(...fifties(0, 5)), 'events.bin': Buffer.alloc(0) });
-  });
+  }
 
   for (const durability of ['sync', 'buffered'] as Durability[]) {
     test(`a file planted where the next backup goes is never overwritten or truncated; logging continues in the current file, and the rollover succeeds once the name is free (${durability})`, (t) => {
