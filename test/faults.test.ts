@@ -408,67 +408,83 @@ describe('the current file changed by another program', () => {
     return warnings.filter((w) => w.code === 'BINLOG_CURRENT_FILE_CHANGED' && w.message.includes(path)).map((w) => w.message);
   }
 
-  test('deleted: records written before the check go to the deleted file; the first write 1000 ms on warns once and recreates the file at the path', async (t) => {
-    mockDate(t);
-    const warnings = captureWarnings(t);
-    const dir = tempDir(t);
-    const path = join(dir, 'events.bin');
-    const logger = new BinaryLogger(path, 1000);
-    logger.write('a');
-    logger.write('b');
-    unlinkSync(path);
-    logger.write('c'); // not checked yet: into the deleted file
-    assert.deepEqual(await changedWarnings(warnings, path), []);
-    t.mock.timers.tick(CHECK_MS);
-    logger.write('d');
-    const seen = await changedWarnings(warnings, path);
-    assert.equal(seen.length, 1);
-    assert.match(seen[0]!, /was deleted/);
-    logger.write('e');
-    logger.close();
-    assert.deepEqual(filesOf(dir, { skipLock: true }), { 'events.bin': frame('d', 'e') });
-    assert.deepEqual([...readLog(path)], ['d', 'e']);
-  });
+  /**
+   * What logrotate and friends do to a current file, one way each: records
+   * written before the next check (1000 ms on) go where the file went; the
+   * first write after it warns once, and appending goes on at the path.
+   */
+  const CHANGES: Array<{
+    title: string;
+    before: string[];
+    change: (dir: string, path: string) => void;
+    /** Written after the change, before the check is due. */
+    unchecked: string[];
+    /** Written after the check is due: the first one notices. */
+    after: string[];
+    warning: RegExp;
+    files: Record<string, Buffer>;
+    /** What readLog gives afterwards. */
+    records: string[];
+  }> = [
+    {
+      title: 'deleted: records written before the check go to the deleted file; the first write 1000 ms on warns once and recreates the file at the path',
+      before: ['a', 'b'],
+      change: (_dir, path) => unlinkSync(path),
+      unchecked: ['c'], // into the deleted file
+      after: ['d', 'e'],
+      warning: /was deleted/,
+      files: { 'events.bin': frame('d', 'e') },
+      records: ['d', 'e'],
+    },
+    {
+      title: 'truncated (copytruncate): records written after the truncation are kept, the first write 1000 ms on warns once, and appending goes on at the path',
+      before: ['a', 'b', 'c'],
+      change: (dir, path) => {
+        copyFileSync(path, join(dir, 'events.bin.1'));
+        truncateSync(path, 0);
+      },
+      unchecked: ['d'], // O_APPEND: at the new end of file, byte 0
+      after: ['e'],
+      warning: /was truncated from 20 to 5 bytes/,
+      files: { 'events.bin': frame('d', 'e'), 'events.bin.1': frame('a', 'b', 'c') },
+      records: ['d', 'e'],
+    },
+    {
+      title: 'replaced (create: renamed away, a new empty file made): records before the check go to the renamed file; the first write 1000 ms on warns once and appends to the new file',
+      before: ['a', 'b'],
+      change: (dir, path) => {
+        renameSync(path, join(dir, 'events.bin.1'));
+        writeFileSync(path, '');
+      },
+      unchecked: ['c'],
+      after: ['d'],
+      warning: /was replaced by another file/,
+      files: { 'events.bin': frame('d'), 'events.bin.1': frame('a', 'b', 'c') },
+      records: ['d'],
+    },
+  ];
 
-  test('truncated (copytruncate): records written after the truncation are kept, the first write 1000 ms on warns once, and appending goes on at the path', async (t) => {
-    mockDate(t);
-    const warnings = captureWarnings(t);
-    const dir = tempDir(t);
-    const path = join(dir, 'events.bin');
-    const logger = new BinaryLogger(path, 1000);
-    for (const r of ['a', 'b', 'c']) logger.write(r);
-    copyFileSync(path, join(dir, 'events.bin.1'));
-    truncateSync(path, 0);
-    logger.write('d'); // O_APPEND: at the new end of file, byte 0
-    t.mock.timers.tick(CHECK_MS);
-    logger.write('e');
-    const seen = await changedWarnings(warnings, path);
-    assert.equal(seen.length, 1);
-    assert.match(seen[0]!, /was truncated from 20 to 5 bytes/);
-    logger.close();
-    assert.deepEqual(filesOf(dir, { skipLock: true }), { 'events.bin': frame('d', 'e'), 'events.bin.1': frame('a', 'b', 'c') });
-    assert.deepEqual([...readLog(path)], ['d', 'e']);
-  });
-
-  test('replaced (create: renamed away, a new empty file made): records before the check go to the renamed file; the first write 1000 ms on warns once and appends to the new file', async (t) => {
-    mockDate(t);
-    const warnings = captureWarnings(t);
-    const dir = tempDir(t);
-    const path = join(dir, 'events.bin');
-    const logger = new BinaryLogger(path, 1000);
-    logger.write('a');
-    logger.write('b');
-    renameSync(path, join(dir, 'events.bin.1'));
-    writeFileSync(path, '');
-    logger.write('c');
-    t.mock.timers.tick(CHECK_MS);
-    logger.write('d');
-    const seen = await changedWarnings(warnings, path);
-    assert.equal(seen.length, 1);
-    assert.match(seen[0]!, /was replaced by another file/);
-    logger.close();
-    assert.deepEqual(filesOf(dir, { skipLock: true }), { 'events.bin': frame('d'), 'events.bin.1': frame('a', 'b', 'c') });
-  });
+  for (const c of CHANGES) {
+    test(c.title, async (t) => {
+      mockDate(t);
+      const warnings = captureWarnings(t);
+      const dir = tempDir(t);
+      const path = join(dir, 'events.bin');
+      const logger = new BinaryLogger(path, 1000);
+      for (const r of c.before) logger.write(r);
+      c.change(dir, path);
+      for (const r of c.unchecked) logger.write(r);
+      assert.deepEqual(await changedWarnings(warnings, path), [], 'not checked yet');
+      t.mock.timers.tick(CHECK_MS);
+      for (const r of c.after) logger.write(r);
+      const seen = await changedWarnings(warnings, path);
+      assert.equal(seen.length, 1);
+      assert.match(seen[0]!, c.warning);
+      logger.close();
+      assert.deepEqual(filesOf(dir, { skipLock: true }), c.files);
+      assert.deepEqual([...readLog(path)], c.records);
+    });
+  }
 
   test('an unchanged current file gives no warning however often it is checked', async (t) => {
     mockDate(t);
