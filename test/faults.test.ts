@@ -44,7 +44,7 @@ import { setImmediate as tick } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import { BinaryLogger, readLog, type Durability } from '../src/index.js';
 import { nodeFs, type FsOps } from '../src/fsops.js';
-import { captureWarnings, fifties, fifty, filesOf, frame, mockTimers, tempDir, type Warning } from './helpers.js';
+import { captureWarnings, failingFs, fifties, fifty, filesOf, frame, mockTimers, tempDir, type Warning } from './helpers.js';
 
 const LOCK_CHILD = new URL('./fixtures/lock-child.js', import.meta.url).pathname;
 const LOCK_NAME = '.events.bin.lock';
@@ -54,38 +54,6 @@ const CHECK_MS = 1000;
 /** Date.now() under the test's control, from a fixed moment. */
 function mockDate(t: TestContext): void {
   mockTimers(t, { apis: ['Date'], now: 1_000_000 });
-}
-
-/**
- * FsOps whose `method` throws an injected OS error (with `code`) on the
- * calls `when` accepts, `times` times (more with failMore()).
- */
-function failingFs(
-  method: keyof FsOps,
-  times: number,
-  code = 'EIO',
-  when: (...args: unknown[]) => boolean = () => true,
-): { fs: FsOps; calls: () => number; failMore(n: number): void } {
-  let calls = 0;
-  let left = times;
-  const original = nodeFs[method] as (...args: unknown[]) => unknown;
-  const fs: FsOps = {
-    ...nodeFs,
-    [method]: (...args: unknown[]) => {
-      if (!when(...args)) return original(...args);
-      calls++;
-      if (left > 0) {
-        left--;
-        throw Object.assign(new Error(`${code}: injected failure, ${method} '${String(args[0])}'`), {
-          code,
-          syscall: method.replace(/Sync$/, ''),
-          path: String(args[0]),
-        });
-      }
-      return original(...args);
-    },
-  };
-  return { fs, calls: () => calls, failMore: (n) => (left += n) };
 }
 
 /** Errors and rotations a logger emits. */
@@ -270,7 +238,7 @@ describe('rollover failing', () => {
       mockDate(t);
       const dir = tempDir(t);
       const path = join(dir, 'events.bin');
-      const failing = failingFs(step.method, step.times, step.code, step.when);
+      const failing = failingFs(step.method, step);
       const logger = new BinaryLogger(path, { maxFileSize: 100, fs: failing.fs });
       const { errors, rotations } = watch(logger);
       let n = 0;

@@ -190,3 +190,4 @@ export function assertCorrupt(err: unknown, path: string, offset: number, reason
 
 export * from './helpers/warnings.js';
 export * from './helpers/cli.js';
+export * from './helpers/fs.js';
