@@ -8,58 +8,16 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { BinaryLogger, readLog } from '../src/index.js';
 import { cliMarkdownTable, mainUsage } from '../src/cli/help.js';
 import { splitItems } from '../src/cli/commands/write.js';
 import { COMMANDS as COMMAND_SPECS } from '../src/cli/commands/index.js';
 import { verify } from '../src/index.js';
-import { REPO_ROOT, frame, setByte, tempDir } from './helpers.js';
-
-const CLI = join(REPO_ROOT, 'dist', 'cli', 'index.js');
-if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run 'npm run build' first (npm test does)`);
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  raw: Buffer;
-}
-
-/** Run `binlog ...args` in `cwd`, with `input` on stdin. */
-function binlog(cwd: string, args: string[], input?: string | Buffer, env: NodeJS.ProcessEnv = process.env): Run {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd, input: input ?? '', timeout: 20_000, env });
-  return { code: r.status, stdout: r.stdout.toString(), stderr: r.stderr.toString(), raw: r.stdout };
-}
-
-/** As binlog(), without waiting: for running many at once. */
-function binlogAsync(cwd: string, args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const raw = Buffer.concat(out);
-      resolve({ code, stdout: raw.toString(), stderr: Buffer.concat(err).toString(), raw });
-    });
-  });
-}
-
-/** Run a shell command line in `cwd` with `binlog` meaning the real binary. */
-function shell(cwd: string, script: string): Run {
-  const r = spawnSync('bash', ['-c', `binlog() { "${process.execPath}" "${CLI}" "$@"; }\n${script}`], { cwd, timeout: 20_000 });
-  return { code: r.status, stdout: r.stdout.toString(), stderr: r.stderr.toString(), raw: r.stdout };
-}
-
-function assertRun(r: Run, code: number, stdout: string, stderr = ''): void {
-  assert.deepEqual({ code: r.code, stdout: r.stdout, stderr: r.stderr }, { code, stdout, stderr });
-}
+import { CLI, REPO_ROOT, assertRun, binlog, binlogAsync, frame, setByte, shell, snapshot, tempDir } from './helpers.js';
 
 /** The original's demo log (binlog demo) in a fresh directory. */
 function demoLog(t: Parameters<typeof tempDir>[0]): string {
@@ -439,14 +397,6 @@ test('demo writes the 40 events with rollover and reads them back', (t) => {
 });
 
 /** Every file under `dir` (recursively) with its bytes: what "unchanged" means. */
-function snapshot(dir: string): Map<string, Buffer> {
-  const files = new Map<string, Buffer>();
-  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
-    if (entry.isFile()) files.set(relative(dir, join(entry.parentPath, entry.name)), readFileSync(join(entry.parentPath, entry.name)));
-  }
-  return files;
-}
-
 const DEMO_REFUSAL = (what: string, rerun: string): string =>
   `binlog demo: ${what} and the demo never deletes records it did not write; nothing was changed. ` +
   `To delete that log and run the demo again: ${rerun}\n`;

@@ -9,22 +9,15 @@ import test from 'node:test';
 import { nodeFs, type FsOps } from '../src/fsops.js';
 import { CorruptLogError, MAX_PAYLOAD_BYTES, follow, lastRecords, logStats, openCursor, readLog, verify } from '../src/index.js';
 import { RecordCursor, lastWholeRecordEnd, rolloverPoint, scanWholeRecords } from '../src/read/cursor.js';
-import { frame, tempDir } from './helpers.js';
-
-/** A length prefix alone. */
-function head(length: number): Buffer {
-  const b = Buffer.alloc(4);
-  b.writeUInt32BE(length);
-  return b;
-}
+import { frame, header, tempDir } from './helpers.js';
 
 const FILES: Array<{ name: string; bytes: Buffer; records: string[]; stop: [string, number] }> = [
   { name: 'whole records', bytes: frame('a', '', 'ccc'), records: ['a', '', 'ccc'], stop: ['clean', 16] },
   { name: 'an empty file', bytes: Buffer.alloc(0), records: [], stop: ['clean', 0] },
   { name: 'a length prefix cut short', bytes: Buffer.concat([frame('a'), Buffer.from([0, 0])]), records: ['a'], stop: ['torn-tail', 5] },
-  { name: 'a payload cut short', bytes: Buffer.concat([frame('a'), head(9), Buffer.from('abc')]), records: ['a'], stop: ['torn-tail', 5] },
-  { name: 'MAX_PAYLOAD_BYTES past the end', bytes: Buffer.concat([frame('a'), head(MAX_PAYLOAD_BYTES), Buffer.from('abc')]), records: ['a'], stop: ['torn-tail', 5] },
-  { name: 'MAX_PAYLOAD_BYTES + 1 past the end', bytes: Buffer.concat([frame('a'), head(MAX_PAYLOAD_BYTES + 1), Buffer.from('abc')]), records: ['a'], stop: ['bad-length', 5] },
+  { name: 'a payload cut short', bytes: Buffer.concat([frame('a'), header(9), Buffer.from('abc')]), records: ['a'], stop: ['torn-tail', 5] },
+  { name: 'MAX_PAYLOAD_BYTES past the end', bytes: Buffer.concat([frame('a'), header(MAX_PAYLOAD_BYTES), Buffer.from('abc')]), records: ['a'], stop: ['torn-tail', 5] },
+  { name: 'MAX_PAYLOAD_BYTES + 1 past the end', bytes: Buffer.concat([frame('a'), header(MAX_PAYLOAD_BYTES + 1), Buffer.from('abc')]), records: ['a'], stop: ['bad-length', 5] },
   { name: 'text', bytes: Buffer.from('hostname\n'), records: [], stop: ['bad-length', 0] },
 ];
 
@@ -63,7 +56,7 @@ test('a length of MAX_PAYLOAD_BYTES past the end is a torn tail; MAX_PAYLOAD_BYT
       const dir = tempDir(t);
       const path = join(dir, 'events.bin');
       const file = where === 'backup' ? join(dir, 'events.0.bin') : path;
-      writeFileSync(file, Buffer.concat([frame('ok'), head(length), Buffer.from('xyz')]));
+      writeFileSync(file, Buffer.concat([frame('ok'), header(length), Buffer.from('xyz')]));
       const reason = length > MAX_PAYLOAD_BYTES ? 'bad-length' : where === 'backup' ? 'torn-tail' : undefined;
       const corrupt = { name: 'CorruptLogError', code: 'ERR_LOG_CORRUPT', path: file, offset: 6, reason };
       const got: string[] = [];
@@ -90,7 +83,7 @@ test('a record longer than MAX_PAYLOAD_BYTES that fits in its file is a whole re
   // A sparse file: the payload is never read, only skipped by its length.
   const path = join(tempDir(t), 'events.bin');
   const length = MAX_PAYLOAD_BYTES + 1;
-  writeFileSync(path, Buffer.concat([frame('a'), head(length)]));
+  writeFileSync(path, Buffer.concat([frame('a'), header(length)]));
   const fd = openSync(path, 'r+');
   nodeFs.ftruncateSync(fd, 5 + 4 + length);
   assert.deepEqual(scanWholeRecords(nodeFs, fd, 5 + 4 + length), { end: 5 + 4 + length, stop: 'clean' });

@@ -6,22 +6,13 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, mock, test } from 'node:test';
+import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { BinaryLogger, DURABILITIES, readLog, type Durability } from '../src/index.js';
 import { nodeFs, type FsOps } from '../src/fsops.js';
-import { listFiles, predictFiles, tempDir } from './helpers.js';
+import { filesOf, listFiles, mockTimers, predictNamedFiles, tempDir } from './helpers.js';
 
 const CHILD = new URL('./fixtures/exit-child.js', import.meta.url).pathname;
-
-function filesOf(dir: string): Buffer[] {
-  const names = listFiles(dir).map((f) => f.name);
-  const current = names.filter((n) => !/\.\d+\.bin$/.test(n));
-  const backups = names
-    .filter((n) => /\.\d+\.bin$/.test(n))
-    .sort((a, b) => Number(a.split('.')[1]) - Number(b.split('.')[1]));
-  return [...backups, ...current].map((n) => readFileSync(join(dir, n)));
-}
 
 /** fs calls counted by name. */
 function countingFs(): { fs: FsOps; calls: Map<string, number> } {
@@ -48,7 +39,7 @@ describe('every durability writes the same bytes', () => {
         fc.integer({ min: 1, max: 600 }),
         fc.integer({ min: 64, max: 700 }),
         (payloads, maxFileSize, bufferSize) => {
-          const predicted = predictFiles(payloads, maxFileSize);
+          const predicted = predictNamedFiles('events.bin', payloads, maxFileSize);
           for (const durability of ['sync', 'buffered'] as Durability[]) {
             const dir = join(root, String(run++));
             {
@@ -121,15 +112,14 @@ describe('buffered durability', () => {
   });
 
   test('records are written after flushInterval ms without a flush()', (t) => {
-    mock.timers.enable({ apis: ['setTimeout'] });
-    t.after(() => mock.timers.reset());
+    mockTimers(t, { apis: ['setTimeout'] });
     const path = join(tempDir(t), 'events.bin');
     using logger = new BinaryLogger(path, { maxFileSize: 1 << 20, durability: 'buffered', flushInterval: 100 });
     logger.write('a');
     logger.write('b');
-    mock.timers.tick(99);
+    t.mock.timers.tick(99);
     assert.equal(readFileSync(path).length, 0);
-    mock.timers.tick(1);
+    t.mock.timers.tick(1);
     assert.deepEqual([...readLog(path)], ['a', 'b']);
     assert.equal(logger.pendingBytes, 0);
   });

@@ -8,12 +8,12 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { BinaryLogger, readLog } from '../src/index.js';
-import { backupPath, splitName } from '../src/naming.js';
-import { REPO_ROOT, predictFiles, tempDir } from './helpers.js';
+import { splitName } from '../src/naming.js';
+import { REPO_ROOT, filesOf, predictNamedFiles, tempDir } from './helpers.js';
 
 const FIXTURES = join(REPO_ROOT, 'test', 'fixtures');
 
@@ -61,24 +61,6 @@ function needPython(t: TestContext): boolean {
   return false;
 }
 
-/** Every file in `dir` with its bytes, sorted by name. */
-function filesOf(dir: string): Array<[string, Buffer]> {
-  return readdirSync(dir)
-    .sort()
-    .map((name) => [name, readFileSync(join(dir, name))]);
-}
-
-/** The files predictFiles() predicts, named as backups and current file, sorted by name. */
-function predictedFiles(current: string, payloads: string[], max: number): Array<[string, Buffer]> {
-  const predicted = predictFiles(payloads, max);
-  const backups = predicted.length - 1;
-  const named = predicted.map((bytes, seq): [string, Buffer] => [
-    seq < backups ? splitName(backupPath(current, seq)).base : current,
-    bytes,
-  ]);
-  return named.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-}
-
 const PAYLOADS = [
   'User login: user123',
   '',
@@ -112,7 +94,7 @@ for (const max of [1, 7, 64, 1000, 1 << 20]) {
     }
     const ours = filesOf(tsDir);
     assert.deepEqual(ours, filesOf(pyDir), 'same names, same bytes');
-    assert.deepEqual(ours, predictedFiles('events.bin', PAYLOADS, max), 'as the rollover rule predicts');
+    assert.deepEqual(ours, predictNamedFiles('events.bin', PAYLOADS, max), 'as the rollover rule predicts');
     assert.deepEqual([...readLog(pyPath)], PAYLOADS, 'we read the original');
     assert.deepEqual(pythonRead(tsPath), PAYLOADS, 'the original reads us');
   });
@@ -146,7 +128,7 @@ test('numbering continues across implementations: we resume the original log and
   }
   pythonWrite(path, max, third);
   const all = [...first, ...second, ...third];
-  assert.deepEqual(filesOf(dir), predictedFiles('audit.v2.log', all, max));
+  assert.deepEqual(filesOf(dir), predictNamedFiles('audit.v2.log', all, max));
   assert.deepEqual([...readLog(path)], all);
   assert.deepEqual(pythonRead(path), all);
 });

@@ -105,25 +105,23 @@ test('parseBackupSeq refuses every name that is not a canonical backup name', ()
   for (const name of invalid) assert.equal(parseBackupSeq(name, EVENTS_BIN), -1, JSON.stringify(name));
 });
 
-test('parseBackupSeq of a log without extension takes events.<seq> only', () => {
-  const parts = splitName('/logs/events');
-  assert.equal(parseBackupSeq('events.0', parts), 0);
-  assert.equal(parseBackupSeq('events.12', parts), 12);
-  assert.equal(parseBackupSeq('events.0.bin', parts), -1);
-  assert.equal(parseBackupSeq('events.bin', parts), -1);
-  assert.equal(parseBackupSeq('events.', parts), -1);
-  assert.equal(parseBackupSeq('events', parts), -1);
-  assert.equal(parseBackupSeq('events.01', parts), -1);
-});
-
-test('parseBackupSeq of a dotted stem keeps the whole stem', () => {
-  const parts = splitName('/logs/audit.v2.log');
-  assert.equal(parseBackupSeq('audit.v2.0.log', parts), 0);
-  assert.equal(parseBackupSeq('audit.v2.11.log', parts), 11);
-  assert.equal(parseBackupSeq('audit.0.log', parts), -1);
-  assert.equal(parseBackupSeq('audit.v2.log', parts), -1);
-  assert.equal(parseBackupSeq('audit.v2.0.v2.log', parts), -1);
-});
+for (const { title, log, seqs } of [
+  {
+    title: 'a log without extension takes events.<seq> only',
+    log: '/logs/events',
+    seqs: { 'events.0': 0, 'events.12': 12, 'events.0.bin': -1, 'events.bin': -1, 'events.': -1, events: -1, 'events.01': -1 },
+  },
+  {
+    title: 'a dotted stem keeps the whole stem',
+    log: '/logs/audit.v2.log',
+    seqs: { 'audit.v2.0.log': 0, 'audit.v2.11.log': 11, 'audit.0.log': -1, 'audit.v2.log': -1, 'audit.v2.0.v2.log': -1 },
+  },
+]) {
+  test(`parseBackupSeq of ${title}`, () => {
+    const parts = splitName(log);
+    for (const [name, seq] of Object.entries(seqs)) assert.equal(parseBackupSeq(name, parts), seq, name);
+  });
+}
 
 test('parseBackupSeq takes back every name backupPath makes', () => {
   for (const log of ['/l/events.bin', '/l/events', '/l/audit.v2.log', '/l/.hidden', '/l/foo.', '/l/a..b']) {

@@ -10,21 +10,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { test } from 'node:test';
 import { BinaryLogger, CorruptLogError, MAX_PAYLOAD_BYTES, readLog, type LogEntry } from '../src/index.js';
-import { captureWarnings, frame, tempDir } from './helpers.js';
-
-/** Every file of `dir` (names and bytes), to compare before and after. */
-function snapshot(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const name of readdirSync(dir).sort()) out[name] = readFileSync(join(dir, name)).toString('hex');
-  return out;
-}
-
-/** A 4-byte big-endian header declaring `length`. */
-function header(length: number): Buffer {
-  const b = Buffer.alloc(4);
-  b.writeUInt32BE(length);
-  return b;
-}
+import { captureWarnings, frame, header, snapshot, tempDir } from './helpers.js';
 
 // -------------------------------------------------------------- messages
 

@@ -4,42 +4,19 @@
  * backup is corruption; lengths are checked before allocating.
  */
 import assert from 'node:assert/strict';
-import { existsSync, linkSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { linkSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { BinaryLogger, CorruptLogError, readLog, type Durability } from '../src/index.js';
+import { BinaryLogger, readLog, type Durability } from '../src/index.js';
 import { READ_CHUNK_BYTES } from '../src/reader.js';
-import { frame, setByte, tempDir, truncateBy } from './helpers.js';
+import { assertCorrupt, drain, frame, openFds, setByte, tempDir, truncateBy } from './helpers.js';
 
 /** Byte offsets at which each record of `frame(...records)` starts, plus the end. */
 function boundaries(records: Array<string | Uint8Array>): number[] {
   const out = [0];
   for (const r of records) out.push(out[out.length - 1]! + frame(r).length);
   return out;
-}
-
-/** Iterate to the end or the first error: what was yielded, and the error. */
-function drain<T>(it: Iterator<T>): { yielded: T[]; error: unknown } {
-  const yielded: T[] = [];
-  try {
-    for (let r = it.next(); !r.done; r = it.next()) yielded.push(r.value);
-  } catch (error) {
-    return { yielded, error };
-  }
-  return { yielded, error: undefined };
-}
-
-/** Assert `err` is the CorruptLogError the format rules demand. */
-function assertCorrupt(err: unknown, path: string, offset: number, reason?: string): void {
-  assert.ok(err instanceof CorruptLogError, `expected CorruptLogError, got ${String(err)}`);
-  if (reason !== undefined) assert.equal(err.reason, reason);
-  assert.equal(err.name, 'CorruptLogError');
-  assert.equal(err.code, 'ERR_LOG_CORRUPT');
-  assert.equal(err.path, path);
-  assert.equal(err.offset, offset);
-  assert.ok(err.message.includes(path), err.message);
-  assert.ok(err.message.includes(String(offset)), err.message);
 }
 
 /** Record the size of every Buffer.allocUnsafe call until the test ends. */
@@ -51,11 +28,6 @@ function recordAllocations(t: TestContext): number[] {
     return real(size);
   });
   return sizes;
-}
-
-/** Open file descriptors of this process, where the OS lists them. */
-function openFds(): number | undefined {
-  return existsSync('/proc/self/fd') ? readdirSync('/proc/self/fd').length : undefined;
 }
 
 const RECORDS = ['alpha', '', 'beta', 'gamma-ray', 'é🚀'];
@@ -93,9 +65,9 @@ test('a backup cut mid-record throws CorruptLogError with path and offset after 
     const expected = RECORDS.slice(0, whole);
     for (const encoding of ['utf8', 'buffer'] as const) {
       const it = readLog(path, { encoding }) as Iterator<string | Buffer>;
-      const { yielded, error } = drain(it);
+      const { records, error } = drain(it);
       assert.deepEqual(
-        yielded.map((r) => r.toString()),
+        records.map((r) => r.toString()),
         ends.includes(len) ? [...expected, 'current'] : expected,
         `cut at ${len}, ${encoding}`,
       );
@@ -109,53 +81,63 @@ test('a backup cut mid-record throws CorruptLogError with path and offset after 
   }
 });
 
-test('a length made larger by byte surgery in a backup throws at that record after the ones before it', (t) => {
-  const dir = tempDir(t);
-  const path = join(dir, 'events.bin');
-  const backup = join(dir, 'events.0.bin');
-  writeFileSync(backup, frame('a', 'bb', 'ccc'));
-  writeFileSync(path, frame('current'));
-  setByte(backup, 5 + 3, 0x7f); // the length of 'bb' (at offset 5) becomes 127
-  const { yielded, error } = drain(readLog(path));
-  assert.deepEqual(yielded, ['a']);
-  assertCorrupt(error, backup, 5);
-});
+/**
+ * Backups damaged in one way each: the reader yields the records before the
+ * damage, then throws CorruptLogError naming the damaged file and offset.
+ */
+const DAMAGED_BACKUPS: Array<{
+  title: string;
+  files: Record<string, Buffer>;
+  damage?: (dir: string) => void;
+  yields: string[];
+  at: [file: string, offset: number];
+}> = [
+  {
+    title: 'a length made larger by byte surgery in a backup throws at that record after the ones before it',
+    files: { 'events.0.bin': frame('a', 'bb', 'ccc'), 'events.bin': frame('current') },
+    damage: (dir) => setByte(join(dir, 'events.0.bin'), 5 + 3, 0x7f), // the length of 'bb' (at offset 5) becomes 127
+    yields: ['a'],
+    at: ['events.0.bin', 5],
+  },
+  {
+    title: 'a length made smaller misframes the rest of a backup, which the reader reports where a record runs past the end',
+    files: { 'events.0.bin': frame('hello', 'x') },
+    // 'hello' now claims 2 bytes: 'he'. Then 'llo\0' is read as a length of
+    // 0x6c6c6f00 bytes at offset 6.
+    damage: (dir) => setByte(join(dir, 'events.0.bin'), 3, 2),
+    yields: ['he'],
+    at: ['events.0.bin', 6],
+  },
+  {
+    title: 'a backup holding only part of a length throws at offset 0',
+    files: { 'events.2.bin': frame('two'), 'events.3.bin': Buffer.from([0, 0]) },
+    yields: ['two'],
+    at: ['events.3.bin', 0],
+  },
+  {
+    title: 'a truncated backup between good ones stops the read there: later files are not read',
+    files: {
+      'events.0.bin': frame('zero'),
+      'events.1.bin': frame('one-a', 'one-b'),
+      'events.2.bin': frame('two'),
+      'events.bin': frame('current'),
+    },
+    damage: (dir) => truncateBy(join(dir, 'events.1.bin'), 1),
+    yields: ['zero', 'one-a'],
+    at: ['events.1.bin', 9],
+  },
+];
 
-test('a length made smaller misframes the rest of a backup, which the reader reports where a record runs past the end', (t) => {
-  const dir = tempDir(t);
-  const path = join(dir, 'events.bin');
-  const backup = join(dir, 'events.0.bin');
-  writeFileSync(backup, frame('hello', 'x'));
-  setByte(backup, 3, 2); // 'hello' now claims 2 bytes: 'he'
-  // Then 'llo\0' is read as a length of 0x6c6c6f00 bytes at offset 6.
-  const { yielded, error } = drain(readLog(path));
-  assert.deepEqual(yielded, ['he']);
-  assertCorrupt(error, backup, 6);
-});
-
-test('a backup holding only part of a length throws at offset 0', (t) => {
-  const dir = tempDir(t);
-  const path = join(dir, 'events.bin');
-  const backup = join(dir, 'events.3.bin');
-  writeFileSync(join(dir, 'events.2.bin'), frame('two'));
-  writeFileSync(backup, Buffer.from([0, 0]));
-  const { yielded, error } = drain(readLog(path));
-  assert.deepEqual(yielded, ['two']);
-  assertCorrupt(error, backup, 0);
-});
-
-test('a truncated backup between good ones stops the read there: later files are not read', (t) => {
-  const dir = tempDir(t);
-  const path = join(dir, 'events.bin');
-  writeFileSync(join(dir, 'events.0.bin'), frame('zero'));
-  writeFileSync(join(dir, 'events.1.bin'), frame('one-a', 'one-b'));
-  writeFileSync(join(dir, 'events.2.bin'), frame('two'));
-  writeFileSync(path, frame('current'));
-  truncateBy(join(dir, 'events.1.bin'), 1);
-  const { yielded, error } = drain(readLog(path));
-  assert.deepEqual(yielded, ['zero', 'one-a']);
-  assertCorrupt(error, join(dir, 'events.1.bin'), 9);
-});
+for (const c of DAMAGED_BACKUPS) {
+  test(c.title, (t) => {
+    const dir = tempDir(t);
+    for (const [name, bytes] of Object.entries(c.files)) writeFileSync(join(dir, name), bytes);
+    c.damage?.(dir);
+    const { records, error } = drain(readLog(join(dir, 'events.bin')));
+    assert.deepEqual(records, c.yields);
+    assertCorrupt(error, join(dir, c.at[0]), c.at[1]);
+  });
+}
 
 for (const where of ['backup', 'current file'] as const) {
   test(`a length of 0xFFFFFFF0 in a small ${where} is caught before any large allocation`, (t) => {
@@ -166,10 +148,10 @@ for (const where of ['backup', 'current file'] as const) {
     writeFileSync(file, bytes);
     const sizes = recordAllocations(t);
     const started = performance.now();
-    const { yielded, error } = drain(readLog(path));
+    const { records, error } = drain(readLog(path));
     const ms = performance.now() - started;
     t.mock.restoreAll();
-    assert.deepEqual(yielded, ['ok']);
+    assert.deepEqual(records, ['ok']);
     // Beyond MAX_PAYLOAD_BYTES and past the end: corrupt in any file (not a torn write).
     assertCorrupt(error, file, 6, 'bad-length');
     assert.ok(Math.max(0, ...sizes) <= bytes.length + 4, `largest allocation ${Math.max(0, ...sizes)} bytes`);
@@ -219,8 +201,8 @@ test('a backup that ends inside a record larger than the read chunk throws at th
   const backup = join(dir, 'events.0.bin');
   writeFileSync(backup, frame('first', Buffer.alloc(2 * READ_CHUNK_BYTES, 1)));
   truncateBy(backup, 1);
-  const { yielded, error } = drain(readLog(path));
-  assert.deepEqual(yielded, ['first']);
+  const { records, error } = drain(readLog(path));
+  assert.deepEqual(records, ['first']);
   assertCorrupt(error, backup, 9);
 });
 

@@ -11,7 +11,7 @@ import test from 'node:test';
 import { nodeFs, type FsOps } from '../src/fsops.js';
 import { repair, repairWith } from '../src/repair.js';
 import { verify } from '../src/verify.js';
-import { frame, tempDir } from './helpers.js';
+import { failingFs, frame, tempDir } from './helpers.js';
 
 const OLD = frame('a', 'bb');
 const BAD_BACKUP = Buffer.concat([OLD, frame('ccc').subarray(0, 5)]); // torn at 11
@@ -55,24 +55,6 @@ function assertNoByteLost(dir: string, inputs: Map<string, { bytes: Buffer; keep
   }
 }
 
-/** FsOps whose `method` throws EIO on its `nth` call (0-based); counts calls. */
-function failing(method: keyof FsOps, nth: number): { fs: FsOps; calls: () => number; failed: () => boolean } {
-  let calls = 0;
-  let failed = false;
-  const original = nodeFs[method] as (...args: unknown[]) => unknown;
-  const fs: FsOps = {
-    ...nodeFs,
-    [method]: (...args: unknown[]) => {
-      if (calls++ === nth) {
-        failed = true;
-        throw Object.assign(new Error(`EIO: injected failure, ${method}`), { code: 'EIO', syscall: method });
-      }
-      return original(...args);
-    },
-  };
-  return { fs, calls: () => calls, failed: () => failed };
-}
-
 const METHODS: Array<keyof FsOps> = ['writeSync', 'linkSync', 'renameSync', 'ftruncateSync', 'fsyncSync', 'unlinkSync', 'openSync', 'closeSync'];
 
 test('a clean repair sets all three aside and verifies ok', (t) => {
@@ -95,7 +77,7 @@ for (const method of METHODS) {
   test(`${method} failing at each step keeps every byte, and a rerun finishes the job`, (t) => {
     const root = tempDir(t);
     // How many calls a clean run makes decides the steps to fail.
-    const probe = failing(method, -1);
+    const probe = failingFs(method, { times: 0 });
     repairWith(makeLog(join(root, 'probe')).path, {}, probe.fs);
     const steps = probe.calls();
     assert.ok(steps > 0 || method === 'renameSync', `${method} is called by repair (${steps} calls)`);
@@ -103,14 +85,14 @@ for (const method of METHODS) {
       const label = `${method} #${step}`;
       const dir = join(root, `${step}`);
       const { path, inputs } = makeLog(dir);
-      const f = failing(method, step);
+      const f = failingFs(method, { skip: step });
       let error: unknown;
       try {
         repairWith(path, {}, f.fs);
       } catch (err) {
         error = err;
       }
-      assert.equal(f.failed(), true, `${label}: the failure was injected`);
+      assert.equal(f.failures(), 1, `${label}: the failure was injected`);
       // fsync of the directory is best effort; every other failure surfaces.
       if (error !== undefined) assert.equal((error as NodeJS.ErrnoException).code, 'EIO', `${label}: the injected error`);
       assertNoByteLost(dir, inputs, label);

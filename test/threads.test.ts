@@ -9,8 +9,8 @@ import { setImmediate as tick } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import { BinaryLogger, readLog, type Durability } from '../src/index.js';
 import { splitName } from '../src/naming.js';
-import { payloadFor, rng, type WriterData } from './fixtures/thread-writer.js';
-import { predictFiles, tempDir } from './helpers.js';
+import { payloadFor, rng, type WriterData, type WriterReport } from './fixtures/thread-writer.js';
+import { captureWarnings, predictFiles, tempDir, type Warning } from './helpers.js';
 
 const WRITER = new URL('./fixtures/thread-writer.js', import.meta.url);
 
@@ -24,14 +24,25 @@ interface Writer {
   inFlight: boolean;
 }
 
+type Reported = WriterReport['warnings'];
+
+/** The code and message of each warning, from the main thread's capture and the workers' reports. */
+function allWarnings(main: Warning[], workers: Array<{ warnings: Reported }>): Array<[string | undefined, string]> {
+  return [...main, ...workers.flatMap((w) => w.warnings)].map((w) => [w.code, w.message]);
+}
+
 function startWorker(
   handle: ReturnType<BinaryLogger['share']>,
   acked: SharedArrayBuffer,
   index: number,
   extra: Partial<WriterData> & { count: number; maxLen: number },
-): { worker: Worker; done: Promise<number>; writer: Writer } {
+): { worker: Worker; done: Promise<number>; writer: Writer; warnings: Reported } {
   const data: WriterData = { handle, writer: `w${index}`, index, seed: 1000 + index, acked, ...extra };
   const worker = new Worker(WRITER, { workerData: data });
+  // A worker that finishes reports its warnings (Node delivers a worker's
+  // messages before its 'exit' event); one terminated reports none.
+  const warnings: Reported = [];
+  worker.on('message', (report: WriterReport) => warnings.push(...report.warnings));
   const done = new Promise<number>((resolve, reject) => {
     worker.on('error', reject);
     worker.on('exit', resolve);
@@ -41,6 +52,7 @@ function startWorker(
     worker,
     done,
     writer: { name: data.writer, seed: data.seed, maxLen: data.maxLen, acked: () => Atomics.load(counts, index), inFlight: false },
+    warnings,
   };
 }
 
@@ -103,6 +115,7 @@ describe('many threads writing one log', () => {
     test(`${workers} workers x ${count} writes plus the main thread lose, repeat and tear nothing (${durability})`, async (t) => {
       const path = join(tempDir(t), 'events.bin');
       const maxFileSize = 4096;
+      const warnings = captureWarnings(t);
       const logger = new BinaryLogger(path, { maxFileSize, durability });
       const acked = new SharedArrayBuffer(4 * (workers + 1));
       const started = Array.from({ length: workers }, (_, i) =>
@@ -122,6 +135,8 @@ describe('many threads writing one log', () => {
       logger.close();
       const total = checkLog(path, maxFileSize, [main, ...started.map((s) => s.writer)]);
       assert.equal(total, count * (workers + 1));
+      await tick();
+      assert.deepEqual(allWarnings(warnings, started), [], 'no thread warned');
     });
   }
 });
@@ -129,16 +144,17 @@ describe('many threads writing one log', () => {
 describe('a worker that dies holding the lock', () => {
   // Each point is a file-system call inside the lock; the victim blocks
   // right after it, and is terminated there.
-  const POINTS: Array<{ method: 'writeSync' | 'openSync' | 'linkSync' | 'renameSync'; nth: number; what: string }> = [
-    { method: 'writeSync', nth: 7, what: 'after writing a record, before counting it' },
-    { method: 'openSync', nth: 2, what: 'after creating the next current file, before sealing the backup' },
-    { method: 'linkSync', nth: 1, what: 'after linking the backup name, before the rename' },
-    { method: 'renameSync', nth: 1, what: 'after the rename, before telling other threads' },
+  const POINTS: Array<{ method: 'writeSync' | 'openSync' | 'linkSync' | 'renameSync'; nth: number; what: string; rollover: boolean }> = [
+    { method: 'writeSync', nth: 7, what: 'after writing a record, before counting it', rollover: false },
+    { method: 'openSync', nth: 2, what: 'after creating the next current file, before sealing the backup', rollover: true },
+    { method: 'linkSync', nth: 1, what: 'after linking the backup name, before the rename', rollover: true },
+    { method: 'renameSync', nth: 1, what: 'after the rename, before telling other threads', rollover: true },
   ];
   for (const point of POINTS) {
     test(`is taken over and repaired when terminated ${point.what}`, async (t) => {
       const path = join(tempDir(t), 'events.bin');
       const maxFileSize = 300;
+      const warnings = captureWarnings(t);
       const logger = new BinaryLogger(path, { maxFileSize });
       logger.on('error', (err) => assert.fail(err));
       const acked = new SharedArrayBuffer(8);
@@ -167,13 +183,23 @@ describe('a worker that dies holding the lock', () => {
       logger.close();
       checkLog(path, maxFileSize, [victim.writer, survivor.writer, main]);
       assert.equal(readdirSync(join(path, '..')).filter((n) => n.startsWith('.')).length, 0, 'no temporary file left');
+      // Whichever thread took the lock over (main or survivor) finished the
+      // rollover the victim was in, and said so once; mid-record, no rollover
+      // was interrupted.
+      await tick();
+      assert.deepEqual(
+        allWarnings(warnings, [victim, survivor]),
+        point.rollover ? [['BINLOG_ROLLOVER_RECOVERED', `Finished an interrupted rollover of "${path}"`]] : [],
+      );
     });
   }
 
   test('terminating writers at random moments, round after round, never blocks the others or corrupts the log', async (t) => {
     const dir = tempDir(t);
     const random = rng(42);
+    const warnings = captureWarnings(t);
     for (let round = 0; round < 25; round++) {
+      warnings.length = 0;
       const path = join(dir, `round${round}`, 'events.bin');
       const maxFileSize = 512;
       const logger = new BinaryLogger(path, { maxFileSize });
@@ -200,6 +226,13 @@ describe('a worker that dies holding the lock', () => {
       const records = [...readLog(path)];
       assert.equal(records.length, total + 1);
       assert.equal(records.at(-1), 'after');
+      // Each victim killed mid-rollover left one rollover to finish, to the
+      // thread that took the lock over or to the next open: at most two
+      // warnings a round, each saying so about this round's log.
+      await tick();
+      const seen = allWarnings(warnings, started);
+      assert.ok(seen.length <= 2, `round ${round}: ${seen.length} warnings`);
+      for (const w of seen) assert.deepEqual(w, ['BINLOG_ROLLOVER_RECOVERED', `Finished an interrupted rollover of "${path}"`], `round ${round}`);
     }
   });
 });

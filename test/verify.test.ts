@@ -13,12 +13,7 @@ import { repair } from '../src/repair.js';
 import { logStats } from '../src/stats.js';
 import { lastRecords } from '../src/tail.js';
 import { verify, type VerifyProblem } from '../src/verify.js';
-import { frame, setByte, tempDir, truncateBy } from './helpers.js';
-
-/** Every file in `dir` with its bytes, to check that nothing changed. */
-function snapshot(dir: string): Map<string, Buffer> {
-  return new Map(readdirSync(dir).sort().map((name) => [name, readFileSync(join(dir, name))]));
-}
+import { drain, frame, setByte, snapshot, tempDir, truncateBy } from './helpers.js';
 
 /** The kind, path and offset of each problem (messages may improve). */
 function where(problems: VerifyProblem[]): Array<[string, string, number]> {
@@ -33,17 +28,6 @@ function makeLog(t: TestContext, backups: Record<number, Buffer>, current?: Buff
   for (const [seq, bytes] of Object.entries(backups)) writeFileSync(b(Number(seq)), bytes);
   if (current) writeFileSync(path, current);
   return { dir, path, b };
-}
-
-/** readLog to the end or the first error. */
-function drain(path: string): { records: string[]; error: unknown } {
-  const records: string[] = [];
-  try {
-    for (const r of readLog(path)) records.push(r);
-  } catch (error) {
-    return { records, error };
-  }
-  return { records, error: undefined };
 }
 
 test('a sound log verifies ok, with every file, its size, records and whole bytes', (t) => {
@@ -94,7 +78,7 @@ test('a torn tail of the current file is reported where the partial record start
       assert.deepEqual(where(report.problems), [['torn-tail', path, starts[whole]!]], `cut at ${len}`);
       assert.equal(report.ok, false);
     }
-    assert.deepEqual(drain(path), { records: ['old', ...records.slice(0, whole)], error: undefined });
+    assert.deepEqual(drain(readLog(path)), { records: ['old', ...records.slice(0, whole)], error: undefined });
   }
 });
 
@@ -117,7 +101,7 @@ test('a record running past the end of a backup is length-past-end at its start,
     ],
   );
   // readLog throws the same problem, at the same path and offset.
-  const { records, error } = drain(path);
+  const { records, error } = drain(readLog(path));
   assert.deepEqual(records, ['a']);
   assert.ok(error instanceof CorruptLogError);
   assert.equal(error.path, b(0));
@@ -169,7 +153,7 @@ test('numbering gaps are reported once per run of missing backups, at the first 
       [...seqs, -1],
     );
     // readLog reads through the gaps, per the original's SPEC.
-    assert.deepEqual(drain(path), { records: [...seqs.map((s) => `r${s}`), 'cur'], error: undefined });
+    assert.deepEqual(drain(readLog(path)), { records: [...seqs.map((s) => `r${s}`), 'cur'], error: undefined });
   }
 });
 
@@ -397,13 +381,13 @@ test('repair sets aside what cannot be read into side files, cuts the files, and
   assert.deepEqual(readFileSync(path), frame('cur'));
   assert.deepEqual(readFileSync(`${path}.corrupt-7`), torn);
   assert.deepEqual(verify(path).problems, []);
-  assert.deepEqual(drain(path), { records: ['a', 'd', 'cur'], error: undefined });
+  assert.deepEqual(drain(readLog(path)), { records: ['a', 'd', 'cur'], error: undefined });
   assert.deepEqual(repair(path).actions, [], 'a second repair has nothing to do');
   {
     using logger = new BinaryLogger(path, 1000);
     logger.write('after');
   }
-  assert.deepEqual(drain(path), { records: ['a', 'd', 'cur', 'after'], error: undefined });
+  assert.deepEqual(drain(readLog(path)), { records: ['a', 'd', 'cur', 'after'], error: undefined });
   assert.equal(existsSync(join(dir, '.events.bin.lock')), false, 'the lock is released');
 });
 
@@ -420,7 +404,7 @@ test('repair clears up an interrupted rollover without losing a record', (t) => 
     ],
   );
   assert.deepEqual(readdirSync(dir).sort(), ['events.0.bin', 'events.1.bin']);
-  assert.deepEqual(drain(path), { records: ['a', 'b'], error: undefined });
+  assert.deepEqual(drain(readLog(path)), { records: ['a', 'b'], error: undefined });
   assert.equal(verify(path).ok, true);
 });
 

@@ -15,52 +15,12 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join, relative } from 'node:path';
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import { setImmediate as tick } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { nodeFs, type FsOps } from '../src/fsops.js';
 import { BinaryLogger, readLog } from '../src/index.js';
-import { frame, listFiles, predictFiles, tempDir, captureWarnings, type Warning } from './helpers.js';
-
-/**
- * While a logger is open, its lock file `.<name>.lock` sits beside the
- * current file (one writer per log); it is not part of the log. Listings
- * taken while a logger is open leave it out; listings after close do not.
- */
-const LOCK_FILE = /^\..+\.lock$/;
-
-/** listFiles without the open logger's lock file. */
-function logListing(dir: string): Array<{ name: string; size: number }> {
-  return listFiles(dir).filter((f) => !LOCK_FILE.test(f.name));
-}
-
-/** Every file and directory under `dir`, with the bytes of each file (hex). */
-function snapshot(dir: string, options: { skipLock?: boolean } = {}, prefix = ''): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const name of readdirSync(dir).sort()) {
-    if (options.skipLock && LOCK_FILE.test(name)) continue;
-    const path = join(dir, name);
-    const rel = prefix + name;
-    if (statSync(path).isDirectory()) {
-      out[`${rel}/`] = '<dir>';
-      Object.assign(out, snapshot(path, options, `${rel}/`));
-    } else {
-      out[rel] = readFileSync(path).toString('hex');
-    }
-  }
-  return out;
-}
-
-
-/** Warnings with `code` whose message names `path`. */
-function warningsFor(seen: Warning[], code: string, path: string): Warning[] {
-  return seen.filter((w) => w.code === code && w.message.includes(path));
-}
-
-/** A 50-character payload: 54 bytes on disk, as in SPEC.md's example. */
-function fifty(i: number): string {
-  return `record ${i} `.padEnd(50, '.');
-}
+import { captureWarnings, fifty, frame, listFiles, predictFiles, snapshot, tempDir, warningsFor } from './helpers.js';
 
 // ------------------------------------------------------------ constructor
 
@@ -852,7 +812,7 @@ for (const [label, extra] of [
     const current = frame('x'.repeat(16 + extra)); // 20 (+7) bytes
     writeFileSync(path, current);
     const logger = new BinaryLogger(path, 20);
-    assert.deepEqual(logListing(dir), [
+    assert.deepEqual(listFiles(dir, { skipLock: true }), [
       { name: 'events.0.bin', size: 7 },
       { name: 'events.1.bin', size: current.length },
       { name: 'events.bin', size: 0 },
@@ -865,12 +825,18 @@ for (const [label, extra] of [
   });
 }
 
-test('a current file that reaches maxFileSize once its torn tail is cut is rolled over at open', (t) => {
+test('a current file that reaches maxFileSize once its torn tail is cut is rolled over at open', async (t) => {
   const dir = tempDir(t);
   const path = join(dir, 'events.bin');
   writeFileSync(path, Buffer.concat([frame('abcd', 'efgh'), Buffer.from([0, 0])])); // 16 whole bytes + 2 torn
+  const warnings = captureWarnings(t);
   const logger = new BinaryLogger(path, 16);
   logger.close();
+  await tick();
+  assert.deepEqual(
+    warnings.map((w) => [w.code, w.message]),
+    [['BINLOG_TORN_TAIL', `Cut a torn tail of 2 bytes off "${path}" at byte 16; the bytes are kept in "${path}.corrupt-16"`]],
+  );
   assert.deepEqual(listFiles(dir), [
     { name: 'events.0.bin', size: 16 },
     { name: 'events.bin', size: 0 },
@@ -887,70 +853,82 @@ test('a current file below maxFileSize at open stays current', (t) => {
   assert.deepEqual(listFiles(dir), [{ name: 'events.bin', size: 19 }]);
 });
 
-test('a rollover that crashed after creating its temp file is finished at open', async (t) => {
-  const dir = tempDir(t);
-  const path = join(dir, 'events.bin');
-  const full = frame('r1', 'r2'); // 12 bytes >= maxFileSize 10: the rollover had begun
-  writeFileSync(path, full);
-  writeFileSync(join(dir, '.events.bin.next'), '');
-  const warnings = captureWarnings(t);
+/**
+ * A rollover (docs/FORMAT.md, "Rollover and recovery") killed at each step
+ * leaves the temp file `.events.bin.next` and one of these states; the next
+ * open finishes it: backup 0 holds r1 and r2 (12 bytes), the current file is
+ * fresh and empty, no temp file is left, no record is repeated, and one
+ * BINLOG_ROLLOVER_RECOVERED warning says so.
+ */
+const CRASHED_ROLLOVERS: Array<{
+  title: string;
+  /** The state the crash left, beside the temp file. */
+  crash: (dir: string, path: string) => void;
+  /** Checks while the logger is open (beyond the listing). */
+  whileOpen?: (dir: string, path: string) => void;
+  writes: string[];
+  /** The listing after close. */
+  after: Array<{ name: string; size: number }>;
+}> = [
   {
-    using logger = new BinaryLogger(path, 10);
-    assert.deepEqual(logListing(dir), [
+    title: 'a rollover that crashed after creating its temp file is finished at open',
+    crash: (_dir, path) => writeFileSync(path, frame('r1', 'r2')), // 12 bytes >= maxFileSize 10: the rollover had begun
+    writes: ['r3'],
+    after: [
       { name: 'events.0.bin', size: 12 },
+      { name: 'events.bin', size: 6 },
+    ],
+  },
+  {
+    title: 'a rollover that crashed between link and rename is finished at open without repeating a record',
+    crash: (dir, path) => {
+      writeFileSync(path, frame('r1', 'r2'));
+      linkSync(path, join(dir, 'events.0.bin')); // step 2 done: current and backup are one file
+      assert.deepEqual([...readLog(path)], ['r1', 'r2'], 'readers see each record once even now');
+    },
+    whileOpen: (dir, path) => assert.notEqual(statSync(path).ino, statSync(join(dir, 'events.0.bin')).ino),
+    writes: ['r3', 'r4'], // r4 rolls over into events.1.bin
+    after: [
+      { name: 'events.0.bin', size: 12 },
+      { name: 'events.1.bin', size: 12 },
       { name: 'events.bin', size: 0 },
-    ]);
-    logger.write('r3');
-  }
-  assert.deepEqual(readFileSync(join(dir, 'events.0.bin')), full);
-  assert.deepEqual([...readLog(path)], ['r1', 'r2', 'r3']);
-  await tick();
-  assert.equal(warningsFor(warnings, 'BINLOG_ROLLOVER_RECOVERED', path).length, 1);
-});
+    ],
+  },
+  {
+    title: 'a rollover by rename that crashed before the fresh file was in place gets a new current file at open',
+    crash: (dir) => writeFileSync(join(dir, 'events.0.bin'), frame('r1', 'r2')), // renamed away, nothing put back
+    writes: ['r3'],
+    after: [
+      { name: 'events.0.bin', size: 12 },
+      { name: 'events.bin', size: 6 },
+    ],
+  },
+];
 
-test('a rollover that crashed between link and rename is finished at open without repeating a record', async (t) => {
-  const dir = tempDir(t);
-  const path = join(dir, 'events.bin');
-  const full = frame('r1', 'r2');
-  writeFileSync(path, full);
-  linkSync(path, join(dir, 'events.0.bin')); // step 2 done: current and backup are one file
-  writeFileSync(join(dir, '.events.bin.next'), '');
-  assert.deepEqual([...readLog(path)], ['r1', 'r2'], 'readers see each record once even now');
-  const warnings = captureWarnings(t);
-  {
-    using logger = new BinaryLogger(path, 10);
-    assert.deepEqual(logListing(dir), [
-      { name: 'events.0.bin', size: 12 },
-      { name: 'events.bin', size: 0 },
-    ]);
-    assert.notEqual(statSync(path).ino, statSync(join(dir, 'events.0.bin')).ino);
-    logger.write('r3');
-    logger.write('r4'); // rolls over into events.1.bin
-  }
-  assert.deepEqual(listFiles(dir), [
-    { name: 'events.0.bin', size: 12 },
-    { name: 'events.1.bin', size: 12 },
-    { name: 'events.bin', size: 0 },
-  ]);
-  assert.deepEqual(readFileSync(join(dir, 'events.0.bin')), full);
-  assert.deepEqual([...readLog(path)], ['r1', 'r2', 'r3', 'r4']);
-  await tick();
-  assert.equal(warningsFor(warnings, 'BINLOG_ROLLOVER_RECOVERED', path).length, 1);
-});
-
-test('a rollover by rename that crashed before the fresh file was in place gets a new current file at open', (t) => {
-  const dir = tempDir(t);
-  const path = join(dir, 'events.bin');
-  writeFileSync(join(dir, 'events.0.bin'), frame('r1', 'r2')); // renamed away, nothing put back
-  writeFileSync(join(dir, '.events.bin.next'), '');
-  {
-    using logger = new BinaryLogger(path, 10);
-    assert.deepEqual(logListing(dir), [
-      { name: 'events.0.bin', size: 12 },
-      { name: 'events.bin', size: 0 },
-    ]);
-    logger.write('r3');
-  }
-  assert.equal(existsSync(join(dir, '.events.bin.next')), false);
-  assert.deepEqual([...readLog(path)], ['r1', 'r2', 'r3']);
-});
+for (const c of CRASHED_ROLLOVERS) {
+  test(c.title, async (t) => {
+    const dir = tempDir(t);
+    const path = join(dir, 'events.bin');
+    c.crash(dir, path);
+    writeFileSync(join(dir, '.events.bin.next'), '');
+    const warnings = captureWarnings(t);
+    {
+      using logger = new BinaryLogger(path, 10);
+      assert.deepEqual(listFiles(dir, { skipLock: true }), [
+        { name: 'events.0.bin', size: 12 },
+        { name: 'events.bin', size: 0 },
+      ]);
+      c.whileOpen?.(dir, path);
+      for (const w of c.writes) logger.write(w);
+    }
+    assert.deepEqual(listFiles(dir), c.after);
+    assert.deepEqual(readFileSync(join(dir, 'events.0.bin')), frame('r1', 'r2'));
+    assert.equal(existsSync(join(dir, '.events.bin.next')), false);
+    assert.deepEqual([...readLog(path)], ['r1', 'r2', ...c.writes]);
+    await tick();
+    assert.deepEqual(
+      warnings.filter((w) => w.message.includes(path)).map((w) => [w.code, w.message]),
+      [['BINLOG_ROLLOVER_RECOVERED', `Finished an interrupted rollover of "${path}"`]],
+    );
+  });
+}

@@ -49,6 +49,7 @@ import { BinaryLogger, readLog, type Durability } from '../../src/index.js';
 import { lastWholeRecordEnd } from '../../src/read/records.js';
 import { LOCK_TAKE_GRACE_MS } from '../../src/lockfile.js';
 import { listBackups } from '../../src/naming.js';
+import { collectWarnings } from '../helpers.js';
 import { PayloadStream, parseHead, rng, type CrashChildConfig, type DiePoint } from './records.js';
 
 const CHILD = new URL('../fixtures/crash-child.js', import.meta.url).pathname;
@@ -332,13 +333,7 @@ export async function runCrashRounds(options: CrashOptions): Promise<CrashSummar
   const summary: CrashSummary = { rounds: 0, failures: [], byMode: {}, ms: 0 };
 
   // The reopening logger's warnings are counted, not printed.
-  const warnings: string[] = [];
-  const printers = process.listeners('warning');
-  process.removeAllListeners('warning');
-  const onWarning = (w: Error & { code?: string }): void => {
-    warnings.push(w.code ?? w.name);
-  };
-  process.on('warning', onWarning);
+  const { seen: warnings, stop: stopCollecting } = collectWarnings();
 
   let chain: Chain | undefined;
   let chainCount = 0;
@@ -428,7 +423,7 @@ export async function runCrashRounds(options: CrashOptions): Promise<CrashSummar
         logger.write(marker);
         logger.close();
         await new Promise((r) => setImmediate(r)); // warnings are emitted on the next tick
-        for (const w of warnings) bump(stats.warnings, w);
+        for (const w of warnings) bump(stats.warnings, w.code ?? w.name);
         const reopened = logFilesOf(copy);
         assert.deepEqual(reopened.others, [], 'no file but the log after reopening and closing');
         const beyond = checkRecords([...readLog(copyPath)], chain.rounds, marker);
@@ -446,8 +441,7 @@ export async function runCrashRounds(options: CrashOptions): Promise<CrashSummar
     }
   } finally {
     await new Promise((r) => setImmediate(r));
-    process.off('warning', onWarning);
-    for (const p of printers) process.on('warning', p as (w: Error) => void);
+    stopCollecting();
   }
   if (summary.failures.length === 0 && options.dir === undefined) rmSync(root, { recursive: true, force: true });
   summary.ms = Date.now() - started;
