@@ -105,13 +105,15 @@ export function readCheckpoint<T extends ShipCheckpoint | PullCheckpoint>(path: 
 }
 
 /**
- * The positions every shipper of `logPath` has reached, one per checkpoint
- * file beside it. A file that cannot be read counts as position {0, 0}: an
+ * The positions every shipper (and puller) of `logPath` has reached, one per
+ * checkpoint file beside it: retention keeps every backup from the lowest
+ * one's seq on. A file that cannot be read counts as position {0, 0}: an
  * unreadable checkpoint must not let retention delete what it protects.
  */
-export function shippedPositions(logPath: string): Array<{ file: string; position: Position }> {
+export function checkpointPositions(logPath: string): Array<{ file: string; position: Position }> {
   const dir = dirname(logPath);
-  const prefix = `.${basename(logPath)}${SHIP_INFIX}`;
+  const ship = `.${basename(logPath)}${SHIP_INFIX}`;
+  const pull = `.${basename(logPath)}${PULL_INFIX}`;
   let names: string[];
   try {
     names = readdirSync(dir);
@@ -120,7 +122,7 @@ export function shippedPositions(logPath: string): Array<{ file: string; positio
   }
   const out: Array<{ file: string; position: Position }> = [];
   for (const name of names) {
-    if (!name.startsWith(prefix) || !name.endsWith(SUFFIX)) continue;
+    if (!(name.startsWith(ship) || name.startsWith(pull)) || !name.endsWith(SUFFIX)) continue;
     const file = join(dir, name);
     let position: Position = { seq: 0, offset: 0 };
     try {
