@@ -224,6 +224,8 @@ async function shipPasses(
       if (stopAt && comparePositions(entry.position, stopAt) >= 0) return 'stopAt';
       const size = publisher.recordBytes(entry.payload);
       if (size > s.maxBody) {
+        // Everything before it is shipped and checkpointed; then stop, never skip it.
+        await publisher.drain();
         throw codedError(
           ERR_SHIP_RECORD_TOO_LARGE,
           `Record at ${formatPosition(entry.position)} of "${path}" takes ${size} bytes; a message may carry at most ${s.maxBody} (the server's max_payload less ${HEADER_ALLOWANCE_BYTES} for headers). Raise max_payload in the nats-server configuration (up to 64MB, e.g. "max_payload: 8MB")`,

@@ -115,3 +115,28 @@ export class NatsServer {
     return NatsServer.start({ port: this.port, storeDir: this.storeDir });
   }
 }
+
+/** Every record in `stream` on `subject`, in stream order, as the shipper framed them. */
+export async function streamRecords(url: string, stream: string, subject?: string): Promise<{ payloads: Buffer[]; messages: number; logs: string[] }> {
+  const { connect } = await import('nats');
+  const { readMeta, splitBody } = await import('../../src/ship/framing.js');
+  const nc = await connect({ servers: url });
+  try {
+    const jsm = await nc.jetstreamManager();
+    const info = await jsm.streams.info(stream);
+    const payloads: Buffer[] = [];
+    const logs: string[] = [];
+    let messages = 0;
+    for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
+      const m = await jsm.streams.getMessage(stream, { seq });
+      if (subject && m.subject !== subject) continue;
+      const meta = readMeta((n) => m.header.get(n), `message ${seq}`);
+      logs.push(meta.log);
+      for (const p of splitBody(m.data, meta, `message ${seq}`)) payloads.push(Buffer.from(p));
+      messages++;
+    }
+    return { payloads, messages, logs };
+  } finally {
+    await nc.close();
+  }
+}
