@@ -66,6 +66,7 @@ export async function findResumePoint(
   subject: string,
   log: string,
   checkpoint: { position: Position; streamSeq: number } | undefined,
+  normalize: (p: Position) => Position,
 ): Promise<ResumePoint> {
   if (!checkpoint) {
     const last = await getOrUndefined(jsm, stream, { last_by_subj: subject });
@@ -83,14 +84,19 @@ export async function findResumePoint(
     if (!msg) break;
     seq = msg.seq;
     const meta = metaOf(msg, stream, subject, log);
-    const order = comparePositions(meta.first, position);
+    let order = comparePositions(meta.first, position);
+    // The end of a backup ({seq, size}) and the start of the next ({seq + 1, 0}) are one place.
+    if (order > 0 && comparePositions(meta.first, normalize(position)) === 0) order = 0;
     if (order > 0) ahead.set(key(meta.first), { meta, seq: msg.seq });
     else if (order === 0) position = meta.next;
     // order < 0: a record range already counted (a message stored twice after its window).
     if (ahead.size === 0) lastContiguous = msg.seq;
     // A gap just filled: the messages stored beyond it now follow on.
-    for (let next = ahead.get(key(position)); next; next = ahead.get(key(position))) {
-      ahead.delete(key(position));
+    for (;;) {
+      const at = ahead.has(key(position)) ? position : ahead.size > 0 ? normalize(position) : position;
+      const next = ahead.get(key(at));
+      if (!next) break;
+      ahead.delete(key(at));
       position = next.meta.next;
     }
   }

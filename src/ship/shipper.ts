@@ -165,7 +165,7 @@ async function run(path: string, options: ShipOptions, signal: AbortSignal): Pro
     for (;;) {
       let point;
       try {
-        point = await findResumePoint(jsm, stream, subject, logId, acked);
+        point = await findResumePoint(jsm, stream, subject, logId, acked, (p) => firstRecordAtOrAfter(path, p));
       } catch (err) {
         if ((err as { code?: string }).code?.startsWith('ERR_')) throw err;
         if (signal.aborted) break;
@@ -181,10 +181,15 @@ async function run(path: string, options: ShipOptions, signal: AbortSignal): Pro
       }
       result.position = point.position;
       try {
+        const before = result.records;
         const end = await shipPasses(path, point.position, point.stopAt, publisher, { once, pollInterval, signal, maxBody });
         await publisher.drain();
         save(true);
-        if (end === 'stopAt') continue;
+        if (end === 'stopAt') {
+          // Filling a gap must ship something, or the walk would find the same gap forever.
+          if (result.records === before) throw new Error(`Internal error: no progress filling a gap at ${formatPosition(point.position)} before ${formatPosition(point.stopAt!)} on "${subject}"`);
+          continue;
+        }
         break;
       } catch (err) {
         await publisher.abandon();
@@ -199,6 +204,12 @@ async function run(path: string, options: ShipOptions, signal: AbortSignal): Pro
   } finally {
     await nc.close().catch(() => {});
   }
+}
+
+/** The position of the first record at or after `p` in the log, or `p` if there is none yet. */
+function firstRecordAtOrAfter(path: string, p: Position): Position {
+  for (const entry of readLog(path, { from: p, withPositions: true, encoding: 'buffer' })) return entry.position;
+  return p;
 }
 
 interface PassSettings {
