@@ -9,8 +9,10 @@
  * subject after that sequence, again and again, and moves on while each one
  * starts exactly where the previous ended. So a crash between an ack and the
  * checkpoint never republishes, whether or not the duplicate window has
- * passed. Without a checkpoint (first run, or the file was lost) it asks for
- * the last message on the subject and resumes after it.
+ * passed. Without a checkpoint (first run, or the file was lost), or when
+ * the stream's last sequence is below the checkpoint's (it lost messages, or
+ * was made again), it asks for the last message on the subject and resumes
+ * after it.
  *
  * If a message is missing in the middle (a server that lost a message in
  * flight across a reconnect but stored a later one), the walk stops at the
@@ -68,6 +70,13 @@ export async function findResumePoint(
   checkpoint: { position: Position; streamSeq: number } | undefined,
   normalize: (p: Position) => Position,
 ): Promise<ResumePoint> {
+  if (checkpoint && checkpoint.streamSeq > 0) {
+    // A stream whose last sequence is below the checkpoint's lost messages it
+    // had acknowledged (a server that crashed before syncing) or was deleted
+    // and made again: trust what it holds now, not the checkpoint.
+    const { state } = await jsm.streams.info(stream);
+    if (state.last_seq < checkpoint.streamSeq) checkpoint = undefined;
+  }
   if (!checkpoint) {
     const last = await getOrUndefined(jsm, stream, { last_by_subj: subject });
     if (!last) return { position: undefined, streamSeq: 0 };
