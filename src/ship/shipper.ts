@@ -19,7 +19,7 @@ import { ERR_SHIP_RECORD_TOO_LARGE, codedError } from './errors.js';
 import { HEADER_ALLOWANCE_BYTES, comparePositions, formatPosition } from './framing.js';
 import { Publisher } from './publisher.js';
 import { findResumePoint } from './resume.js';
-import { ensureStream, type StreamSettings } from './stream.js';
+import { ensureStream, isTransient, type StreamSettings } from './stream.js';
 
 export interface ShipOptions extends NatsOptions, StreamSettings {
   /** Stream to publish into; created if missing. Required. */
@@ -124,11 +124,21 @@ async function run(path: string, options: ShipOptions, signal: AbortSignal): Pro
     checkpointInterval = 200,
     giveUpAfter = 60_000,
   } = options;
+  const started = Date.now();
   const { nats, nc } = await connectNats(options, true);
   const result: ShipResult = { records: 0, messages: 0, position: undefined };
   try {
     const jsm = await nc.jetstreamManager();
-    await ensureStream(nats, jsm, stream, subject, options);
+    // A cluster electing a leader, or a server restarting, answers nothing for a while: wait for it.
+    for (;;) {
+      try {
+        await ensureStream(nats, jsm, stream, subject, options);
+        break;
+      } catch (err) {
+        if (!isTransient((err as Error).cause) || signal.aborted || (once && Date.now() - started > giveUpAfter)) throw err;
+        await sleep(250, signal);
+      }
+    }
     const maxBody = Math.min(maxBatchBytes, nc.info!.max_payload - HEADER_ALLOWANCE_BYTES);
     const ckPath = shipCheckpointPath(path, stream, subject);
     let acked: ShipCheckpoint | undefined = readCheckpoint<ShipCheckpoint>(ckPath);

@@ -36,6 +36,18 @@ export function subjectCovers(pattern: string, subject: string): boolean {
   return p.length === s.length;
 }
 
+/**
+ * True for failures that pass by themselves: a timeout, no responders while a
+ * cluster elects a leader, JetStream "temporarily unavailable" (10008), a
+ * connection being re-established. The shipper retries these.
+ */
+export function isTransient(err: unknown): boolean {
+  const e = err as { code?: string; api_error?: { err_code?: number; code?: number } } | undefined;
+  if (!e) return false;
+  if (e.api_error) return e.api_error.err_code === 10008 || e.api_error.code === 503;
+  return ['TIMEOUT', '503', 'DISCONNECT', 'CONNECTION_CLOSED', 'CONNECTION_REFUSED', 'CONNECTION_DRAINING'].includes(e.code ?? '');
+}
+
 function isNotFound(err: unknown): boolean {
   const e = err as { code?: string; api_error?: { err_code?: number } };
   return e.api_error?.err_code === 10059 || e.code === '404';

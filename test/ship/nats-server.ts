@@ -57,13 +57,15 @@ export class NatsServer {
   #proc: ChildProcess;
   #exited: Promise<void>;
   #ownDir: boolean;
+  #config: string | undefined;
 
-  private constructor(port: number, storeDir: string, ownDir: boolean, proc: ChildProcess) {
+  private constructor(port: number, storeDir: string, ownDir: boolean, proc: ChildProcess, config: string | undefined) {
     this.port = port;
     this.storeDir = storeDir;
     this.url = `nats://127.0.0.1:${port}`;
     this.#proc = proc;
     this.#ownDir = ownDir;
+    this.#config = config;
     this.#exited = new Promise((resolve) => proc.once('exit', () => resolve()));
   }
 
@@ -84,7 +86,7 @@ export class NatsServer {
     proc.stderr!.setEncoding('utf8').on('data', (d: string) => {
       if (stderr.length < 20_000) stderr += d;
     });
-    const server = new NatsServer(port, storeDir, ownDir, proc);
+    const server = new NatsServer(port, storeDir, ownDir, proc, options.config);
     const deadline = Date.now() + 10_000;
     // Poll the port: nats-server has no readiness signal but its listener.
     while (!(await canConnect(port))) {
@@ -110,9 +112,12 @@ export class NatsServer {
     if (this.#ownDir) rmSync(this.storeDir, { recursive: true, force: true });
   }
 
-  /** Start again on the same port and store (after kill()). */
-  restart(): Promise<NatsServer> {
-    return NatsServer.start({ port: this.port, storeDir: this.storeDir });
+  /** Start again on the same port, store and configuration (after kill()). */
+  async restart(): Promise<NatsServer> {
+    const again = await NatsServer.start({ port: this.port, storeDir: this.storeDir, ...(this.#config ? { config: this.#config } : {}) });
+    // The store directory stays the first instance's to remove.
+    again.#ownDir = this.#ownDir;
+    return again;
   }
 }
 
@@ -139,4 +144,43 @@ export async function streamRecords(url: string, stream: string, subject?: strin
   } finally {
     await nc.close();
   }
+}
+
+/**
+ * A three-node JetStream cluster on loopback ports (issue 12: more than one
+ * server). Resolves once JetStream answers (a meta leader is elected).
+ */
+export async function startCluster(size = 3): Promise<NatsServer[]> {
+  const ports = await Promise.all(Array.from({ length: size }, () => freePort()));
+  const routePorts = await Promise.all(Array.from({ length: size }, () => freePort()));
+  const routes = routePorts.map((p) => `nats-route://127.0.0.1:${p}`).join(', ');
+  const servers = await Promise.all(
+    ports.map((port, i) =>
+      NatsServer.start({
+        port,
+        config: `server_name: n${i}\ncluster {\n  name: binlog\n  listen: 127.0.0.1:${routePorts[i]}\n  routes: [${routes}]\n}\n`,
+      }),
+    ),
+  );
+  const { connect } = await import('nats');
+  const nc = await connect({ servers: servers.map((s) => s.url) });
+  try {
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      try {
+        const jsm = await nc.jetstreamManager();
+        await jsm.getAccountInfo();
+        // A stream with 3 replicas needs every peer known to the meta leader.
+        const probe = await jsm.streams.add({ name: 'PROBE', subjects: ['probe'], num_replicas: size });
+        await jsm.streams.delete(probe.config.name);
+        break;
+      } catch (err) {
+        if (Date.now() > deadline) throw err;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+  } finally {
+    await nc.close();
+  }
+  return servers;
 }
