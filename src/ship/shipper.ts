@@ -34,9 +34,9 @@ export interface ShipOptions extends NatsOptions, StreamSettings {
   onePerMessage?: boolean;
   /** Largest batch body in bytes (kept under the server's max_payload). Defaults to 1 MiB. */
   maxBatchBytes?: number;
-  /** Most messages awaiting their ack at once. Defaults to 64 batched, 1024 one per message. */
+  /** Most messages awaiting their ack at once. Defaults to 16 batched, 1024 one per message. */
   maxInFlight?: number;
-  /** Most bytes awaiting their ack at once. Defaults to 16 MiB. */
+  /** Most bytes awaiting their ack at once (memory: the client holds a copy of each). Defaults to 4 MiB. */
   maxInFlightBytes?: number;
   /** Ms to wait for one ack before resyncing. Defaults to 5000. */
   ackTimeout?: number;
@@ -117,8 +117,8 @@ async function run(path: string, options: ShipOptions, signal: AbortSignal): Pro
     once = false,
     onePerMessage = false,
     maxBatchBytes = 1 << 20,
-    maxInFlight = onePerMessage ? 1024 : 64,
-    maxInFlightBytes = 16 << 20,
+    maxInFlight = onePerMessage ? 1024 : 16,
+    maxInFlightBytes = 4 << 20,
     ackTimeout = 5000,
     pollInterval = 100,
     checkpointInterval = 200,

@@ -96,7 +96,7 @@ export async function shipperKilledAtRandom(server: NatsServer, dir: string, rou
  */
 export async function shipperKilledBetweenAckAndCheckpoint(server: NatsServer, dir: string, killAfterAcks: number[]): Promise<void> {
   const path = join(dir, 'ack', 'events.bin');
-  // Enough for every run to be killed: a run stores at most 64 messages in flight (~67 records each) beyond its acks.
+  // Enough for every run to be killed: a run stores at most 16 messages in flight (~67 records each) beyond its acks.
   appendRecords(path, 'a', 0, 6000 * killAfterAcks.length, 4096);
   const args = shipArgs(path, server.url, 'ACK', 'logs.ack');
   for (const k of killAfterAcks) {
