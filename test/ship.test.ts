@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { BinaryLogger, readLog } from '../src/index.js';
 import { pull, ship } from '../src/ship/index.js';
 import { REPO_ROOT, tempDir } from './helpers.js';
-import { NatsServer, SKIP_NO_SERVER, streamRecords } from './ship/nats-server.js';
+import { NatsServer, SKIP_NO_SERVER, freePort, streamRecords } from './ship/nats-server.js';
 
 const BIN = join(REPO_ROOT, 'dist', 'ship', 'bin.js');
 
@@ -228,6 +228,17 @@ describe('secure connections', { skip: SKIP_NO_SERVER }, () => {
       assert.doesNotMatch(err.message, /wrong-pw-123/);
       return true;
     });
+  });
+});
+
+test('an unreachable server fails at once with ERR_NATS_CONNECT naming it', { skip: SKIP_NO_SERVER }, async (t) => {
+  const dir = tempDir(t);
+  const src = join(dir, 'events.bin');
+  writeLog(src, payloads(3, 'x'));
+  const port = await freePort();
+  await assert.rejects(ship(src, { servers: `nats://127.0.0.1:${port}`, stream: 'S', subject: 's', once: true }).done, {
+    code: 'ERR_NATS_CONNECT',
+    message: new RegExp(`^Cannot connect to NATS server nats://127\\.0\\.0\\.1:${port}: `),
   });
 });
 
