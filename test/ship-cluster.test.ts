@@ -1,8 +1,8 @@
 /**
  * Issue 12: a three-node nats-server cluster on loopback ports. The shipper
  * is given every server URL and creates the stream with 3 replicas; a node
- * is SIGKILLed while shipping goes on, and the records still arrive once,
- * in order, and pull into a byte-exact central log.
+ * is SIGKILLed and shipping goes on: the records are in the stream once, in
+ * order, and pull into a byte-exact central log.
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -39,7 +39,7 @@ describe('a three-node cluster', { skip: SKIP_NO_SERVER }, () => {
     await nodes[0]!.kill();
     appendRecords(path, 'c', 3000, 5000, 8192);
     assert.equal((await ship(path, opts).done).records, 2000);
-    nodes[0] = await nodes[0]!.restart();
+    // Read while the node is still down: a node rejoining serves its old state until it has caught up.
     const expected = Array.from({ length: 5000 }, (_, n) => record('c', n));
     assert.deepEqual((await streamRecords(nodes[2]!.url, 'CLUSTER')).payloads, expected);
     const central = join(dir, 'central.bin');

@@ -176,7 +176,7 @@ describe('ship and pull against a real nats-server', { skip: SKIP_NO_SERVER }, (
     assert.match(usage.stderr, /--stream is required/);
   });
 
-  test('binlog ship without --once follows until SIGTERM and exits 0 with its checkpoint written', async (t) => {
+  test('binlog ship and binlog pull without --once follow until SIGTERM and exit 0 with their checkpoints written', async (t) => {
     const dir = tempDir(t);
     const src = join(dir, 'events.bin');
     writeLog(src, payloads(50, 'sig'));
@@ -188,6 +188,19 @@ describe('ship and pull against a real nats-server', { skip: SKIP_NO_SERVER }, (
     const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
     assert.equal(code, 0, stderr);
     assert.match(stderr, /50 records in 1 messages acknowledged/);
+    // binlog pull too: SIGTERM stops it cleanly, its checkpoint written, though its logger listens for signals too.
+    const central = join(dir, 'central.bin');
+    const puller = spawn(process.execPath, [BIN, 'pull', central, '--server', server.url, '--stream', 'SIG'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let pullErr = '';
+    puller.stderr.setEncoding('utf8').on('data', (d: string) => (pullErr += d));
+    for (let i = 0; i < 500 && !existsSync(central); i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 500 && readAll(central).length < 50; i++) await new Promise((r) => setTimeout(r, 20));
+    puller.kill('SIGTERM');
+    const pullCode = await new Promise<number | null>((r) => puller.on('exit', (c) => r(c)));
+    assert.equal(pullCode, 0, pullErr);
+    assert.equal(pullErr, 'binlog pull: 50 records appended; stream sequence 1 applied\n');
+    assert.equal((await pull(central, { servers: server.url, stream: 'SIG', once: true }).done).records, 0);
+    assert.deepEqual(readAll(central), payloads(50, 'sig'));
   });
 });
 

@@ -81,11 +81,16 @@ export function intFlag(values: Record<string, unknown>, name: string, min = 0):
   return n;
 }
 
-/** Call `stop` on the first SIGINT or SIGTERM; returns a function that stops listening. */
+/**
+ * Call `stop` on SIGINT or SIGTERM; returns a function that stops listening.
+ * The listener stays until then (not `once`): a buffered logger's exit
+ * handler (the puller's) re-raises the signal when it is the only listener
+ * left, which would kill the process before the checkpoint is written.
+ */
 export function stopOnSignals(stop: () => unknown): () => void {
   const handler = (): void => void stop();
-  process.once('SIGINT', handler);
-  process.once('SIGTERM', handler);
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
   return () => {
     process.off('SIGINT', handler);
     process.off('SIGTERM', handler);

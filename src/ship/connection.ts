@@ -83,17 +83,20 @@ function serverList(options: NatsOptions): string {
  * secret: ERR_NATS_AUTH when the server refuses the credentials,
  * ERR_NATS_CONNECT otherwise.
  *
- * @param reconnect keep reconnecting forever after a lost connection (a
- *   long-running shipper rides out a server restart); else give up after a
- *   few seconds.
+ * @param follow wait for an unreachable server at first (a daemon may start
+ *   before it); else fail at once. Either way a lost connection is
+ *   re-established, however long it takes.
  */
-export async function connectNats(options: NatsOptions, reconnect: boolean): Promise<{ nats: NatsModule; nc: NatsConnection }> {
+export async function connectNats(options: NatsOptions, follow: boolean): Promise<{ nats: NatsModule; nc: NatsConnection }> {
   const nats = await loadNats();
   const o = withEnvironment(options);
   const opts: ConnectionOptions = {
     servers: o.servers as string[],
     name: o.name,
-    maxReconnectAttempts: reconnect ? -1 : 10,
+    // Ride out a server restart (the shipper bounds a --once run by giveUpAfter).
+    maxReconnectAttempts: -1,
+    // A following shipper or puller (a daemon) may start before its server: wait for it.
+    waitOnFirstConnect: follow,
     reconnectTimeWait: 250,
     // Fail at once on a wrong password instead of retrying it.
     ignoreAuthErrorAbort: false,

@@ -19,6 +19,7 @@ import { BinaryLogger, readLog, type Position } from '../index.js';
 import { connectNats, type NatsOptions } from './connection.js';
 import { pullCheckpointPath, readCheckpoint, writeCheckpoint, type PullCheckpoint } from './checkpoint.js';
 import { readMeta, splitBody } from './framing.js';
+import { retryTransient } from './stream.js';
 
 export interface PullOptions extends NatsOptions {
   /** Stream to read. Required. */
@@ -119,23 +120,34 @@ async function run(path: string, options: PullOptions, signal: AbortSignal): Pro
       beyond = 0;
       lastWrite = Date.now();
     };
-    const jsm = await nc.jetstreamManager();
-    if (once) {
-      const next = await jsm.streams.getMessage(stream, { seq: appliedSeq + 1, next_by_subj: filter } as never).catch((err: unknown) => {
-        if ((err as { api_error?: { err_code?: number } }).api_error?.err_code === 10037) return undefined;
-        throw err;
-      });
-      if (!next) return result;
-    }
-    const consumer = await nc.jetstream().consumers.get(stream, {
+    const jsm = await nc.jetstreamManager({ checkAPI: false });
+    /** True if the stream holds a message for the filter after the last one applied. */
+    const more = async (): Promise<boolean> =>
+      retryTransient(() => jsm.streams.getMessage(stream, { seq: appliedSeq + 1, next_by_subj: filter } as never), 60_000).then(
+        () => true,
+        (err: unknown) => {
+          if ((err as { api_error?: { err_code?: number } }).api_error?.err_code === 10037) return false;
+          throw err;
+        },
+      );
+    if (once && !(await more())) return result;
+    // A cluster electing a leader answers nothing for a few seconds: wait that out.
+    const consumer = await retryTransient(() => nc.jetstream().consumers.get(stream, {
       filterSubjects: filter,
       deliver_policy: nats.DeliverPolicy.StartSequence,
       opt_start_seq: appliedSeq + 1,
-    });
+    }), 60_000);
     const messages = await consumer.consume({ max_messages: 512 });
     const onAbort = (): void => void messages.stop();
     signal.addEventListener('abort', onAbort, { once: true });
     if (signal.aborted) onAbort();
+    // With --once, the last message's pending count of 0 ends the loop; should
+    // that never come (a consumer reset), ask the stream every few seconds.
+    const watchdog = once
+      ? setInterval(() => {
+          more().then((yes) => yes || messages.stop(), () => {});
+        }, 3000)
+      : undefined;
     let applied = 0;
     try {
       for await (const m of messages) {
@@ -157,6 +169,7 @@ async function run(path: string, options: PullOptions, signal: AbortSignal): Pro
       }
     } finally {
       signal.removeEventListener('abort', onAbort);
+      clearInterval(watchdog);
       void messages.stop();
     }
     save();

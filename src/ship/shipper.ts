@@ -125,10 +125,11 @@ async function run(path: string, options: ShipOptions, signal: AbortSignal): Pro
     giveUpAfter = 60_000,
   } = options;
   const started = Date.now();
-  const { nats, nc } = await connectNats(options, true);
+  const { nats, nc } = await connectNats(options, !once);
   const result: ShipResult = { records: 0, messages: 0, position: undefined };
   try {
-    const jsm = await nc.jetstreamManager();
+    // No API check here: during a leader election it times out; ensureStream below waits that out.
+    const jsm = await nc.jetstreamManager({ checkAPI: false });
     // A cluster electing a leader, or a server restarting, answers nothing for a while: wait for it.
     for (;;) {
       try {

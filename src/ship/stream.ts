@@ -48,6 +48,19 @@ export function isTransient(err: unknown): boolean {
   return ['TIMEOUT', '503', 'DISCONNECT', 'CONNECTION_CLOSED', 'CONNECTION_REFUSED', 'CONNECTION_DRAINING'].includes(e.code ?? '');
 }
 
+/** Call `fn` until it succeeds or fails for a reason that is not transient, for at most `forMs`. */
+export async function retryTransient<T>(fn: () => Promise<T>, forMs: number): Promise<T> {
+  const deadline = Date.now() + forMs;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!isTransient(err) || Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
+
 function isNotFound(err: unknown): boolean {
   const e = err as { code?: string; api_error?: { err_code?: number } };
   return e.api_error?.err_code === 10059 || e.code === '404';

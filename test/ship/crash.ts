@@ -76,17 +76,18 @@ export async function shipperKilledAtRandom(server: NatsServer, dir: string, rou
   const random = rng(seed);
   const path = join(dir, `random-${seed}`, 'events.bin');
   const stream = `KILL${seed}`;
+  const subject = `logs.kill${seed}`;
   let written = 0;
   for (let round = 0; round < rounds; round++) {
     appendRecords(path, 'r', written, written + 2000, 8192);
     written += 2000;
-    const child = startBin(shipArgs(path, server.url, stream, 'logs.kill'));
+    const child = startBin(shipArgs(path, server.url, stream, subject));
     await new Promise((r) => setTimeout(r, 50 + random() * 400));
     child.proc.kill('SIGKILL');
     await child.exited;
   }
-  await runBin([...shipArgs(path, server.url, stream, 'logs.kill'), '--once']);
-  await assertStreamMatchesLog(server.url, stream, 'logs.kill', path);
+  await runBin([...shipArgs(path, server.url, stream, subject), '--once']);
+  await assertStreamMatchesLog(server.url, stream, subject, path);
 }
 
 /**
@@ -146,7 +147,7 @@ export async function pullerKilled(server: NatsServer, dir: string, rounds: numb
   const src = join(dir, `pull-src-${seed}`, 'events.bin');
   const stream = `PULL${seed}`;
   appendRecords(src, 'p', 0, 20_000, 8192);
-  await runBin([...shipArgs(src, server.url, stream, 'logs.pull'), '--once']);
+  await runBin([...shipArgs(src, server.url, stream, `logs.pull${seed}`), '--once']);
   const central = join(dir, `central-${seed}`, 'all.bin');
   const pullArgs = ['pull', central, '--server', server.url, '--stream', stream, '--max-size', '16384'];
   for (let round = 0; round < rounds; round++) {

@@ -125,15 +125,17 @@ export class NatsServer {
 export async function streamRecords(url: string, stream: string, subject?: string): Promise<{ payloads: Buffer[]; messages: number; logs: string[] }> {
   const { connect } = await import('nats');
   const { readMeta, splitBody } = await import('../../src/ship/framing.js');
+  // In a cluster that just lost a node, a request may time out while a leader is elected.
+  const { retryTransient } = await import('../../src/ship/stream.js');
   const nc = await connect({ servers: url });
   try {
-    const jsm = await nc.jetstreamManager();
-    const info = await jsm.streams.info(stream);
+    const jsm = await nc.jetstreamManager({ checkAPI: false });
+    const info = await retryTransient(() => jsm.streams.info(stream), 30_000);
     const payloads: Buffer[] = [];
     const logs: string[] = [];
     let messages = 0;
     for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
-      const m = await jsm.streams.getMessage(stream, { seq });
+      const m = await retryTransient(() => jsm.streams.getMessage(stream, { seq }), 30_000);
       if (subject && m.subject !== subject) continue;
       const meta = readMeta((n) => m.header.get(n), `message ${seq}`);
       logs.push(meta.log);
