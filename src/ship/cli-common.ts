@@ -98,7 +98,7 @@ export function stopOnSignals(stop: () => unknown): () => void {
 }
 
 /** Run a command body, turning errors into a message on stderr and an exit code. */
-export async function report(name: string, usage: string, body: () => Promise<number>): Promise<number> {
+export async function report(name: string, body: () => Promise<number>): Promise<number> {
   try {
     return await body();
   } catch (err) {
@@ -108,7 +108,6 @@ export async function report(name: string, usage: string, body: () => Promise<nu
     }
     const e = err as { code?: string; message?: string };
     process.stderr.write(`binlog ${name}: ${e.code && !String(e.message).includes(e.code) ? `${e.code}: ` : ''}${e.message ?? String(err)}\n`);
-    void usage;
     return EXIT_FAILURE;
   }
 }

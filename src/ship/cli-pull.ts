@@ -24,7 +24,7 @@ export const pullCommand: CliCommand = {
   name: 'pull',
   usage,
   run: (argv) =>
-    report('pull', usage, async () => {
+    report('pull', async () => {
       const { values, positionals } = parse(argv, {
         stream: { type: 'string' },
         subject: { type: 'string' },

@@ -36,7 +36,7 @@ export const shipCommand: CliCommand = {
   name: 'ship',
   usage,
   run: (argv) =>
-    report('ship', usage, async () => {
+    report('ship', async () => {
       const { values, positionals } = parse(argv, {
         stream: { type: 'string' },
         subject: { type: 'string' },
