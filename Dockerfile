@@ -17,6 +17,10 @@ ENV NPM_CONFIG_UPDATE_NOTIFIER=false \
     NPM_CONFIG_FUND=false \
     NPM_CONFIG_AUDIT=false
 
+# nats-server for the shipping tests (issue 12): they start their own on a
+# loopback port. Only the base/test stages get it; the run image does not.
+RUN apt-get update && apt-get install -y --no-install-recommends nats-server && rm -rf /var/lib/apt/lists/*
+
 # Build and test as the image's non-root `node` user (uid 1000): as root,
 # permission checks never fail, so tests that expect EACCES could not pass.
 RUN mkdir -p /app && chown node:node /app

@@ -6,7 +6,8 @@
  * winston-daily-rotate-file's and pino-roll's audit files). Retention
  * deletes the oldest backups first and always keeps the newest one, so
  * that the next open still numbers on from it: backup numbers are never
- * reused.
+ * reused. The one thing besides the listing it reads is a shipper's
+ * checkpoint file, which only ever holds deletion back (see applyRetention).
  *
  * Compression writes `<backup>.gz.tmp`, renames it to `<backup>.gz`, then
  * removes the plain backup. A crash at any point leaves the plain backup
@@ -20,6 +21,8 @@ import { createGzip } from 'node:zlib';
 import { isErrno } from './errors.js';
 import type { FsOps } from './fsops.js';
 import { GZIP_SUFFIX, listBackups, splitName, type Backup } from './naming.js';
+import { checkpointPositions } from './ship/checkpoint.js';
+import { WARN_UNSHIPPED_DROPPED } from './ship/errors.js';
 
 export interface RetentionLimits {
   /** Keep at most this many backups (>= 1). */
@@ -36,28 +39,68 @@ export function hasLimits(limits: RetentionLimits): boolean {
 }
 
 /**
- * Delete the oldest backups of the log at `path` until every limit holds,
- * never the newest. Returns the paths deleted, oldest first.
+ * Apply the limits to the backups of the log at `path`, never deleting the
+ * newest. Returns the paths deleted, oldest first.
+ *
+ * - maxFiles deletes the oldest backups until at most maxFiles are left.
+ * - maxAge judges each backup on its own merits: every backup last modified
+ *   more than maxAge ago goes, whatever its number (mtimes need not follow
+ *   numbers: a backup copied back, or compressed later; issue 10, item 8).
+ * - maxTotalSize then deletes the oldest until the total fits.
+ *
+ * Shipping (issue 12, item 3): a shipper's checkpoint file beside the log
+ * (`.<name>.ship-<key>.json`, likewise a puller's) holds the position it has
+ * reached; backups from that position's seq on are not finished. maxFiles
+ * and maxAge wait for the shipper and keep them. maxTotalSize is the hard
+ * limit that protects the disk: it still deletes them, and warns with
+ * BINLOG_UNSHIPPED_DROPPED naming what was dropped unshipped.
  */
 export function applyRetention(path: string, limits: RetentionLimits, fs: FsOps, now = Date.now()): string[] {
-  const backups = listBackups(path);
-  const sized = backups.map((b) => ({ ...b, stat: fs.statSync(b.path) })).filter((b) => b.stat !== undefined);
-  let total = sized.reduce((sum, b) => sum + b.stat!.size, 0);
+  const sized = listBackups(path)
+    .map((b) => ({ ...b, stat: fs.statSync(b.path) }))
+    .filter((b): b is Backup & { stat: NonNullable<typeof b.stat> } => b.stat !== undefined);
+  const checkpoints = checkpointPositions(path);
+  const unshippedFrom = checkpoints.reduce((min, c) => Math.min(min, c.position.seq), Infinity);
+  const doomed = new Set<number>();
+  // The newest backup is never deleted: numbering goes on from it.
+  const candidates = sized.slice(0, -1);
+  if (limits.maxFiles !== undefined) {
+    let left = sized.length;
+    for (const b of candidates) {
+      if (left <= limits.maxFiles || b.seq >= unshippedFrom) break;
+      doomed.add(b.seq);
+      left--;
+    }
+  }
+  if (limits.maxAge !== undefined) {
+    for (const b of candidates) if (now - b.stat.mtimeMs > limits.maxAge && b.seq < unshippedFrom) doomed.add(b.seq);
+  }
+  const unshipped: string[] = [];
+  if (limits.maxTotalSize !== undefined) {
+    let total = sized.reduce((sum, b) => sum + (doomed.has(b.seq) ? 0 : b.stat.size), 0);
+    for (const b of candidates) {
+      if (total <= limits.maxTotalSize) break;
+      if (doomed.has(b.seq)) continue;
+      doomed.add(b.seq);
+      total -= b.stat.size;
+      if (b.seq >= unshippedFrom) unshipped.push(b.path);
+    }
+  }
   const deleted: string[] = [];
-  for (let i = 0; i < sized.length - 1; i++) {
-    const b = sized[i]!;
-    const left = sized.length - i;
-    const tooMany = limits.maxFiles !== undefined && left > limits.maxFiles;
-    const tooBig = limits.maxTotalSize !== undefined && total > limits.maxTotalSize;
-    const tooOld = limits.maxAge !== undefined && now - b.stat!.mtimeMs > limits.maxAge;
-    if (!tooMany && !tooBig && !tooOld) break;
+  for (const b of candidates) {
+    if (!doomed.has(b.seq)) continue;
     try {
       fs.unlinkSync(b.path);
     } catch (err) {
       if (!isErrno(err, 'ENOENT')) throw err;
     }
-    total -= b.stat!.size;
     deleted.push(b.path);
+  }
+  if (unshipped.length > 0) {
+    process.emitWarning(
+      `maxTotalSize deleted ${unshipped.length} backup(s) of "${path}" that a shipper had not finished: ${unshipped.join(', ')} (checkpoints: ${checkpoints.map((c) => c.file).join(', ')}); their records were not shipped`,
+      { code: WARN_UNSHIPPED_DROPPED },
+    );
   }
   return deleted;
 }

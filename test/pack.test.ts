@@ -152,10 +152,16 @@ describe('the npm package', { timeout: 4 * STEP_TIMEOUT_MS }, () => {
     assert.equal(exportsMap['.']!.types, './dist/index.d.ts');
     const bin = pkg.bin as Record<string, string>;
     assert.equal(bin.binlog?.replace(/^\.\//, ''), 'dist/cli/index.js');
-    for (const field of ['dependencies', 'peerDependencies', 'optionalDependencies', 'bundleDependencies']) {
+    for (const field of ['dependencies', 'optionalDependencies', 'bundleDependencies']) {
       const deps = (pkg[field] ?? {}) as Record<string, string>;
       assert.deepEqual(Object.keys(deps), [], `${field} must be empty: the package has no runtime dependencies`);
     }
+    // Issue 12: the NATS client is an optional peer (binlog ship/pull only), never installed with the package.
+    const peers = Object.keys((pkg.peerDependencies ?? {}) as Record<string, string>);
+    const meta = (pkg.peerDependenciesMeta ?? {}) as Record<string, { optional?: boolean }>;
+    assert.deepEqual(peers, ['nats']);
+    for (const peer of peers) assert.equal(meta[peer]?.optional, true, `peer ${peer} must be optional`);
+    assert.equal(existsSync(join(project, 'node_modules', 'nats')), false, 'installing the package installs no NATS client');
     const cli = readFileSync(join(project, 'node_modules', 'binary-logger', 'dist', 'cli', 'index.js'), 'utf8');
     assert.ok(cli.startsWith('#!/usr/bin/env node\n'), 'dist/cli/index.js starts with a node shebang');
   });

@@ -1,0 +1,114 @@
+// Issue 12, item 2: shipping W1 (1,000,000 records of 61 bytes) to a local
+// nats-server, batched and one record per message, and pulling it back, each
+// in a fresh child process with its peak RSS.
+//
+//   node bench/ship.js [--records N] [--single-records N]
+//
+// Needs nats-server on the PATH and a built dist/ (npm run build). The
+// one-per-message run ships fewer records by default (100,000): at a few
+// thousand messages/s the full million takes minutes and says nothing more.
+
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, connect as tcpConnect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { ascii61 } from './payloads.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const dist = (p) => join(ROOT, 'dist', p);
+
+/** Peak RSS of this process (VmHWM), bytes. */
+function peakRss() {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+  return m ? Number(m[1]) * 1024 : process.resourceUsage().maxRSS * 1024;
+}
+
+async function child(mode, path, url, stream, subject) {
+  const { ship, pull } = await import(dist('ship/index.js'));
+  const start = process.hrtime.bigint();
+  let r;
+  if (mode === 'pull') r = await pull(path, { servers: url, stream, once: true }).done;
+  else r = await ship(path, { servers: url, stream, subject, once: true, onePerMessage: mode === 'single' }).done;
+  const ns = Number(process.hrtime.bigint() - start);
+  process.stdout.write(JSON.stringify({ ns, records: r.records, messages: r.messages ?? r.streamSeq, peakRss: peakRss() }));
+}
+
+const freePort = () =>
+  new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+
+const canConnect = (port) =>
+  new Promise((resolve) => {
+    const s = tcpConnect(port, '127.0.0.1');
+    s.once('connect', () => (s.destroy(), resolve(true)));
+    s.once('error', () => resolve(false));
+  });
+
+async function writeW1(path, count) {
+  const { BinaryLogger } = await import(dist('index.js'));
+  const logger = new BinaryLogger(path, { maxFileSize: 64 << 20, durability: 'buffered' });
+  for (let i = 0; i < count; i++) logger.write(ascii61(i));
+  logger.close();
+}
+
+function runChild(args, nodeFlags = []) {
+  return new Promise((resolve, reject) => {
+    const c = spawn(process.execPath, [...nodeFlags, fileURLToPath(import.meta.url), '--child', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    c.stdout.setEncoding('utf8').on('data', (d) => (out += d));
+    c.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`child ${args[0]} exited ${code}`))));
+  });
+}
+
+async function main() {
+  const { values } = parseArgs({ options: { records: { type: 'string' }, 'single-records': { type: 'string' } } });
+  const records = Number(values.records ?? 1_000_000);
+  const single = Number(values['single-records'] ?? 100_000);
+  if (spawnSync('sh', ['-c', 'command -v nats-server']).status !== 0) {
+    console.log('bench/ship.js: skipped, nats-server is not installed (apt-get install nats-server)');
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'binlog-bench-ship-'));
+  const port = await freePort();
+  const server = spawn('nats-server', ['-js', '-sd', join(dir, 'js'), '-a', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
+  try {
+    while (!(await canConnect(port))) await new Promise((r) => setTimeout(r, 20));
+    const url = `nats://127.0.0.1:${port}`;
+    const w1 = join(dir, 'w1', 'events.bin');
+    const w1small = join(dir, 'w1-single', 'events.bin');
+    await writeW1(w1, records);
+    await writeW1(w1small, single);
+    const rows = [];
+    const add = (label, r) => {
+      const s = r.ns / 1e9;
+      rows.push([label, r.records.toLocaleString('en-US'), r.messages.toLocaleString('en-US'), s.toFixed(2), Math.round(r.records / s).toLocaleString('en-US'), ((r.records * 65) / s / 1e6).toFixed(1), (r.peakRss / 2 ** 20).toFixed(0)]);
+    };
+    add('ship, batched (1 MiB messages)', await runChild(['batched', w1, url, 'BENCH', 'bench.batched']));
+    // V8's young generation (up to 3 x 16 MiB) fills under a million entries a second: a smaller one keeps RSS lower.
+    add('ship, batched, --max-semi-space-size=1', await runChild(['batched', w1, url, 'BENCH2', 'bench.semi'], ['--max-semi-space-size=1']));
+    add('ship, one record per message', await runChild(['single', w1small, url, 'BENCH1', 'bench.single']));
+    add('pull, batched stream', await runChild(['pull', join(dir, 'central', 'all.bin'), url, 'BENCH', '']));
+    const head = ['W1 (61-byte records)', 'records', 'messages', 's', 'records/s', 'MB/s', 'peak RSS MB'];
+    const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+    const line = (cells) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
+    console.log(`node ${process.version}, nats-server ${spawnSync('nats-server', ['--version'], { encoding: 'utf8' }).stdout.trim()}, loopback, file storage`);
+    console.log(line(head));
+    console.log(`|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`);
+    for (const r of rows) console.log(line(r));
+  } finally {
+    server.kill('SIGTERM');
+    await new Promise((r) => server.once('exit', r));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const argv = process.argv.slice(2);
+if (argv[0] === '--child') await child(...argv.slice(1));
+else await main();

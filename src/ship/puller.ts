@@ -1,0 +1,181 @@
+/**
+ * pull(): the other direction (issue 12, item 4). Read a stream (many
+ * machines' subjects) and append each record to a local binary log, exactly
+ * once across crashes of the puller, so `binlog cat`, follow() and the rest
+ * work on the central copy.
+ *
+ * The local log and the stream are kept in step by a checkpoint beside the
+ * log: the last stream sequence whose records are all in the log, and the
+ * log's end position just after them. Records are appended first, the
+ * checkpoint written after (records flushed to the OS first). After a crash,
+ * the records beyond the checkpoint's position are counted (k): they are the
+ * first k records of the messages after its stream sequence, so those are
+ * skipped and the rest appended. The puller holds the log's lock, so nothing
+ * else appends to it meanwhile. Messages are applied in stream order, so the
+ * records of one source keep their order.
+ */
+import { resolve } from 'node:path';
+import { BinaryLogger, readLog, type Position } from '../index.js';
+import { connectNats, type NatsOptions } from './connection.js';
+import { pullCheckpointPath, readCheckpoint, writeCheckpoint, type PullCheckpoint } from './checkpoint.js';
+import { readMeta, splitBody } from './framing.js';
+import { retryTransient } from './stream.js';
+
+export interface PullOptions extends NatsOptions {
+  /** Stream to read. Required. */
+  stream: string;
+  /** Subject filter (`logs.>`, `logs.web1`). Defaults to `>`: every subject of the stream. */
+  filter?: string;
+  /** Pull what the stream holds now, then resolve. Defaults to false: follow the stream until stopped. */
+  once?: boolean;
+  /** maxFileSize of the local log. Defaults to 64 MiB. */
+  maxFileSize?: number;
+  /** Ms between checkpoint writes while pulling (and always at the end). Defaults to 200. */
+  checkpointInterval?: number;
+  /** Stops pulling (as stop() does). */
+  signal?: AbortSignal;
+}
+
+export interface PullResult {
+  /** Records appended to the local log in this run. */
+  records: number;
+  /** Last stream sequence applied. */
+  streamSeq: number;
+}
+
+/** A running puller. */
+export interface Puller {
+  readonly done: Promise<PullResult>;
+  /** Stop after the current message; the checkpoint is written. */
+  stop(): Promise<PullResult>;
+}
+
+/**
+ * Pull the records of `stream` into the local log whose current file is `path`.
+ *
+ * @throws (through `done`) ERR_NATS_CLIENT_MISSING, ERR_NATS_CONNECT,
+ *   ERR_NATS_AUTH, ERR_PULL_BAD_MESSAGE, ERR_LOGGER_PATH_IN_USE.
+ * @example
+ * ```ts
+ * const { done } = pull('./central/all.bin', { servers: 'nats://127.0.0.1:4222', stream: 'LOGS', once: true });
+ * console.log(await done);
+ * ```
+ */
+export function pull(path: string, options: PullOptions): Puller {
+  const ac = new AbortController();
+  options.signal?.addEventListener('abort', () => ac.abort(), { once: true });
+  if (options.signal?.aborted) ac.abort();
+  const done = run(resolve(path), options, ac.signal);
+  done.catch(() => {});
+  return {
+    done,
+    stop: () => {
+      ac.abort();
+      return done;
+    },
+  };
+}
+
+/** Walk `count` records from `from`; returns the position after the last (or `from`) and how many there were. */
+function skipRecords(path: string, from: Position, count = Infinity): { end: Position; seen: number } {
+  let end = from;
+  let seen = 0;
+  if (count === 0) return { end, seen };
+  for (const e of readLog(path, { from, withPositions: true, encoding: 'buffer' })) {
+    end = e.next;
+    if (++seen >= count) break;
+  }
+  return { end, seen };
+}
+
+/** Test hook: SIGKILL this process after appending the records of the Nth message, before its checkpoint. */
+const KILL_AFTER_MESSAGES = Number(process.env.BINLOG_PULL_TEST_KILL_AFTER_MESSAGES ?? 0);
+
+async function run(path: string, options: PullOptions, signal: AbortSignal): Promise<PullResult> {
+  const { stream, filter = '>', once = false, maxFileSize = 64 << 20, checkpointInterval = 200 } = options;
+  const { nats, nc } = await connectNats(options, !once);
+  const logger = new BinaryLogger(path, { maxFileSize, durability: 'buffered', flushInterval: 0 });
+  const result: PullResult = { records: 0, streamSeq: 0 };
+  const ckPath = pullCheckpointPath(path, stream, filter);
+  try {
+    let ck = readCheckpoint<PullCheckpoint>(ckPath);
+    if (!ck) {
+      // A first run starts after whatever the log holds: those records are not the stream's.
+      ck = { version: 1, stream, filter, streamSeq: 0, position: skipRecords(path, { seq: 0, offset: 0 }).end };
+      writeCheckpoint(ckPath, ck);
+    }
+    // Records appended after the checkpoint, before a crash: the first ones of the messages after it.
+    let toSkip = skipRecords(path, ck.position).seen;
+    let beyond = toSkip;
+    let appliedSeq = ck.streamSeq;
+    result.streamSeq = appliedSeq;
+    let lastWrite = Date.now();
+    const save = (): void => {
+      if (appliedSeq === ck!.streamSeq) return;
+      logger.flush();
+      const { end, seen } = skipRecords(path, ck!.position, beyond);
+      if (seen !== beyond) throw new Error(`Local log "${path}" lost records the puller appended (expected ${beyond} after ${JSON.stringify(ck!.position)}, found ${seen}); is another program deleting its backups?`);
+      ck = { version: 1, stream, filter, streamSeq: appliedSeq, position: end };
+      writeCheckpoint(ckPath, ck);
+      beyond = 0;
+      lastWrite = Date.now();
+    };
+    const jsm = await nc.jetstreamManager({ checkAPI: false });
+    /** True if the stream holds a message for the filter after the last one applied. */
+    const more = async (): Promise<boolean> =>
+      retryTransient(() => jsm.streams.getMessage(stream, { seq: appliedSeq + 1, next_by_subj: filter } as never), 60_000).then(
+        () => true,
+        (err: unknown) => {
+          if ((err as { api_error?: { err_code?: number } }).api_error?.err_code === 10037) return false;
+          throw err;
+        },
+      );
+    if (once && !(await more())) return result;
+    // A cluster electing a leader answers nothing for a few seconds: wait that out.
+    const consumer = await retryTransient(() => nc.jetstream().consumers.get(stream, {
+      filterSubjects: filter,
+      deliver_policy: nats.DeliverPolicy.StartSequence,
+      opt_start_seq: appliedSeq + 1,
+    }), 60_000);
+    const messages = await consumer.consume({ max_messages: 512 });
+    const onAbort = (): void => void messages.stop();
+    signal.addEventListener('abort', onAbort, { once: true });
+    if (signal.aborted) onAbort();
+    // With --once, the last message's pending count of 0 ends the loop; should
+    // that never come (a consumer reset), ask the stream every few seconds.
+    const watchdog = once
+      ? setInterval(() => {
+          more().then((yes) => yes || messages.stop(), () => {});
+        }, 3000)
+      : undefined;
+    let applied = 0;
+    try {
+      for await (const m of messages) {
+        const where = `Message ${m.seq} of stream "${stream}"`;
+        const meta = readMeta((name) => m.headers?.get(name) ?? '', where);
+        const payloads = splitBody(m.data, meta, where);
+        const skip = Math.min(toSkip, payloads.length);
+        toSkip -= skip;
+        for (let i = skip; i < payloads.length; i++) logger.write(payloads[i]!);
+        beyond += payloads.length - skip;
+        result.records += payloads.length - skip;
+        appliedSeq = result.streamSeq = m.seq;
+        if (KILL_AFTER_MESSAGES > 0 && ++applied === KILL_AFTER_MESSAGES) {
+          logger.flush();
+          process.kill(process.pid, 'SIGKILL');
+        }
+        if (Date.now() - lastWrite >= checkpointInterval) save();
+        if ((once && m.info.pending === 0) || signal.aborted) break;
+      }
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      clearInterval(watchdog);
+      void messages.stop();
+    }
+    save();
+    return result;
+  } finally {
+    logger.close();
+    await nc.close().catch(() => {});
+  }
+}

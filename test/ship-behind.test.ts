@@ -1,0 +1,99 @@
+/**
+ * Issue 12, items 3 and 5: a shipper far behind while the log rolls over,
+ * compresses and applies retention. Retention keeps what the shipper has not
+ * finished (maxFiles waits); the hard maxTotalSize drops it with
+ * BINLOG_UNSHIPPED_DROPPED, and the shipper goes on from the oldest record
+ * left.
+ */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { BinaryLogger, readLog } from '../src/index.js';
+import { ship } from '../src/ship/index.js';
+import { listFiles, tempDir } from './helpers.js';
+import { record } from './ship/crash.js';
+import { NatsServer, SKIP_NO_SERVER, streamRecords } from './ship/nats-server.js';
+
+const backups = (dir: string): string[] => listFiles(dir).map((f) => f.name).filter((n) => /^events\.\d+\.bin(\.gz)?$/.test(n));
+
+/** Run `fn`, collecting the warnings it emits (asserted by the caller, never printed). */
+async function captureWarnings(fn: () => Promise<void> | void): Promise<Array<{ code: string | undefined; message: string }>> {
+  const seen: Array<{ code: string | undefined; message: string }> = [];
+  const original = process.emitWarning;
+  process.emitWarning = ((msg: string, opts?: { code?: string }) => void seen.push({ code: opts?.code, message: msg })) as typeof process.emitWarning;
+  try {
+    await fn();
+  } finally {
+    process.emitWarning = original;
+  }
+  return seen;
+}
+
+describe('a shipper far behind the log', { skip: SKIP_NO_SERVER }, () => {
+  let server: NatsServer;
+  before(async () => {
+    server = await NatsServer.start();
+  });
+  after(async () => {
+    await server?.stop();
+  });
+
+  test('rollover, compression and maxFiles retention keep what it has not shipped; it catches up exactly', async (t) => {
+    const dir = tempDir(t);
+    const path = join(dir, 'events.bin');
+    const written: Buffer[] = [];
+    const logger = new BinaryLogger(path, { maxFileSize: 1024, compress: true, maxFiles: 2 });
+    const write = (n: number): void => {
+      for (let i = 0; i < n; i++) {
+        const r = record('behind', written.length);
+        written.push(r);
+        logger.write(r);
+      }
+    };
+    // Fewer than fill one file: no rollover yet, so no retention before the shipper's first checkpoint.
+    write(10);
+    const opts = { servers: server.url, stream: 'BEHIND', subject: 'logs.behind', maxBatchBytes: 4096 };
+    assert.equal((await ship(path, { ...opts, once: true }).done).records, 10);
+    write(3090);
+    await logger.whenCompressed();
+    // Far behind: every backup since the checkpoint is still there, compressed.
+    const kept = backups(dir);
+    assert.ok(kept.length > 50, `${kept.length} backups`);
+    assert.ok(kept.every((n) => n.endsWith('.gz')), kept.join(' '));
+    assert.deepEqual([...readLog(path, { encoding: 'buffer' })], written);
+    // It follows and catches up while the log goes on rolling over.
+    const shipper = ship(path, { ...opts, pollInterval: 10 });
+    write(2000);
+    await logger.whenCompressed();
+    for (let i = 0; i < 1000 && (await streamRecords(server.url, 'BEHIND')).payloads.length < written.length; i++) await new Promise((r) => setTimeout(r, 20));
+    await shipper.stop();
+    assert.deepEqual((await streamRecords(server.url, 'BEHIND')).payloads, written);
+    // Shipped: the next rollover lets maxFiles apply again.
+    write(60);
+    logger.close();
+    assert.ok(backups(dir).length <= 3, backups(dir).join(' '));
+  });
+
+  test('maxTotalSize drops unshipped backups with BINLOG_UNSHIPPED_DROPPED, and the shipper goes on from the oldest record left', async (t) => {
+    const dir = tempDir(t);
+    const path = join(dir, 'events.bin');
+    const first: Buffer[] = [];
+    const logger = new BinaryLogger(path, { maxFileSize: 1024, maxTotalSize: 8 * 1024 });
+    for (let i = 0; i < 50; i++) logger.write(first[i] = record('hard', i));
+    const opts = { servers: server.url, stream: 'HARD', subject: 'logs.hard', once: true };
+    await ship(path, opts).done;
+    const warnings = await captureWarnings(() => {
+      for (let i = 50; i < 2000; i++) logger.write(record('hard', i));
+    });
+    logger.close();
+    assert.ok(warnings.length > 0);
+    for (const w of warnings) {
+      assert.equal(w.code, 'BINLOG_UNSHIPPED_DROPPED');
+      assert.match(w.message, /^maxTotalSize deleted \d+ backup\(s\) of ".*events\.bin" that a shipper had not finished: .*events\.\d+\.bin/);
+    }
+    const survivors = [...readLog(path, { encoding: 'buffer' })];
+    assert.ok(survivors.length < 1950);
+    await ship(path, opts).done;
+    assert.deepEqual((await streamRecords(server.url, 'HARD')).payloads, [...first, ...survivors]);
+  });
+});
