@@ -13,7 +13,7 @@ import { pull, ship } from '../src/ship/index.js';
 import { REPO_ROOT, tempDir } from './helpers.js';
 import { NatsServer, SKIP_NO_SERVER, freePort, streamRecords } from './ship/nats-server.js';
 
-const BIN = join(REPO_ROOT, 'dist', 'ship', 'bin.js');
+const BIN = join(REPO_ROOT, 'dist', 'cli', 'index.js');
 
 /** Payloads of every kind: empty, binary, text, one near a batch boundary. */
 function payloads(n: number, tag: string): Buffer[] {

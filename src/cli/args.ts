@@ -30,6 +30,14 @@ export function count(value: string | undefined, name: string, fallback: number)
   return n;
 }
 
+/** A whole number of at least `min`, or undefined when the option is absent. */
+export function atLeast(value: string | undefined, name: string, min: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = count(value, name, 0);
+  if (n < min) throw new UsageError(`${name} must be at least ${min}, got ${n}`);
+  return n;
+}
+
 /** A maxFileSize: a whole number of at least 1. */
 export function maxSize(value: string | undefined, fallback: number): number {
   const n = count(value, '--max-size', fallback);
@@ -49,8 +57,6 @@ export function durability(value: string | undefined, fallback: Durability): Dur
   }
   return value;
 }
-
-/** How records are printed. */
 
 /** --json, --raw or neither (text). */
 export function outputFormat(values: { json?: boolean; raw?: boolean }): Format {

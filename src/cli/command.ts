@@ -24,6 +24,8 @@ export class Failure extends Error {}
 export interface OptionSpec {
   type: 'string' | 'boolean';
   short?: string;
+  /** The option may be given more than once; its value is then every string given, in order. */
+  multiple?: true;
 }
 
 /** A command's options by long name (without the leading --). */
@@ -35,7 +37,7 @@ export type OptionSpecs = Record<string, OptionSpec>;
  * and converts the strings itself (args.ts).
  */
 export type OptionValues<O extends OptionSpecs> = {
-  [K in keyof O]?: O[K]['type'] extends 'boolean' ? boolean : string;
+  [K in keyof O]?: O[K]['type'] extends 'boolean' ? boolean : O[K]['multiple'] extends true ? string[] : string;
 };
 
 /** A command as it is written: typed by its own options. */
@@ -72,7 +74,7 @@ export function defineCommand<const O extends OptionSpecs>(spec: CommandSpec<O>)
     synopsis: spec.synopsis,
     summary: spec.summary,
     options: spec.options,
-    usage: `Usage: binlog ${spec.synopsis}\n\n${spec.help}`,
+    usage: `${wrapUsage(`Usage: binlog ${spec.synopsis}`)}\n\n${spec.help}`,
     async run(args, out) {
       let parsed;
       try {
@@ -87,15 +89,31 @@ export function defineCommand<const O extends OptionSpecs>(spec: CommandSpec<O>)
   };
 }
 
+/** Help is read in an 80-column terminal: a long usage line wraps at spaces, continued under the command. */
+export function wrapUsage(line: string, width = 80): string {
+  const indent = ' '.repeat('Usage: binlog '.length + 2);
+  const lines: string[] = [];
+  let current = '';
+  for (const word of line.split(' ')) {
+    if (current !== '' && current.length + 1 + word.length > width) {
+      lines.push(current);
+      current = indent + word;
+    } else current = current === '' ? word : `${current} ${word}`;
+  }
+  lines.push(current);
+  return lines.join('\n');
+}
+
 /** parseArgs' values checked against the options' types: each present value has the type its option declares. */
 function typedValues<O extends OptionSpecs>(options: O, raw: Record<string, unknown>): OptionValues<O> {
-  const values: Record<string, string | boolean> = {};
+  const values: Record<string, string | boolean | string[]> = {};
   for (const [key, option] of Object.entries(options)) {
     const value = raw[key];
     if (value === undefined) continue;
-    // Strict parseArgs without `multiple` guarantees this; the check keeps the cast below honest.
-    if (typeof value !== option.type) throw new TypeError(`--${key} parsed as ${typeof value}, not ${option.type}`);
-    values[key] = value as string | boolean;
+    // Strict parseArgs guarantees this; the check keeps the cast below honest.
+    const items: unknown[] = option.multiple ? (value as unknown[]) : [value];
+    if (!items.every((item) => typeof item === option.type)) throw new TypeError(`--${key} parsed as ${typeof value}, not ${option.type}`);
+    values[key] = value as string | boolean | string[];
   }
   return values as OptionValues<O>;
 }

@@ -1,6 +1,7 @@
 /**
- * Error and warning codes of shipping and pulling (issue 12). They join the
- * README's codes table at merge; codes are the contract, messages may improve.
+ * Error and warning codes of shipping and pulling (docs/SHIPPING.md), kept
+ * beside the code that loads NATS; the README's codes table lists them with
+ * the core's (src/errors.ts). Codes are the contract, messages may improve.
  */
 import type { CodedError } from '../errors.js';
 

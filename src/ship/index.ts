@@ -7,6 +7,4 @@ export { ship, type ShipOptions, type ShipResult, type Shipper } from './shipper
 export { pull, type PullOptions, type PullResult, type Puller } from './puller.js';
 export type { NatsOptions } from './connection.js';
 export type { StreamSettings } from './stream.js';
-export { shipCommand } from './cli-ship.js';
-export { pullCommand } from './cli-pull.js';
 export * from './errors.js';

@@ -3,7 +3,7 @@
  * test/ship-crash.test.ts (a few rounds in npm test) and
  * test/ship/crash-loop.ts (`npm run test:ship-crash`, many rounds).
  *
- * Each scenario runs the real `binlog ship`/`binlog pull` (dist/ship/bin.js)
+ * Each scenario runs the real `binlog ship`/`binlog pull` (dist/cli/index.js)
  * as child processes, SIGKILLs them (or the server), restarts them, and then
  * checks every record in the stream, or in the central log, one by one:
  * exactly once and in order.
@@ -15,14 +15,14 @@ import { BinaryLogger, readLog } from '../../src/index.js';
 import { REPO_ROOT, rng } from '../helpers.js';
 import { NatsServer, streamRecords } from './nats-server.js';
 
-const BIN = join(REPO_ROOT, 'dist', 'ship', 'bin.js');
+const BIN = join(REPO_ROOT, 'dist', 'cli', 'index.js');
 
 export interface Child {
   proc: ChildProcess;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>;
 }
 
-/** Start `bin.js args...`; `exited` resolves with how it ended and its stderr. */
+/** Start `binlog args...`; `exited` resolves with how it ended and its stderr. */
 export function startBin(args: string[], env: NodeJS.ProcessEnv = {}): Child {
   const proc = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
@@ -33,10 +33,10 @@ export function startBin(args: string[], env: NodeJS.ProcessEnv = {}): Child {
   return { proc, exited };
 }
 
-/** Run `bin.js args...` to its end; asserts exit 0. */
+/** Run `binlog args...` to its end; asserts exit 0. */
 export async function runBin(args: string[], env: NodeJS.ProcessEnv = {}): Promise<string> {
   const r = await startBin(args, env).exited;
-  assert.equal(r.code, 0, `bin.js ${args.join(' ')} exited ${r.code ?? r.signal}: ${r.stderr}`);
+  assert.equal(r.code, 0, `binlog ${args.join(' ')} exited ${r.code ?? r.signal}: ${r.stderr}`);
   return r.stderr;
 }
 
