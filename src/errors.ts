@@ -69,7 +69,7 @@ export function pathInUse(path: string, holder: string): Error & CodedError {
   const who = holder ? ` (held by process and thread "${holder}")` : '';
   return withCode(
     new Error(
-      `Another BinaryLogger has the log "${path}" open${who}; close it first, or share it between threads with share()/attach()`,
+      `Another BinaryLogger has the log "${path}" open${who}; close it first, share it between threads with share()/attach(), or open it with { multiProcess: true } in every process`,
     ),
     ERR_LOGGER_PATH_IN_USE,
   );

@@ -56,6 +56,7 @@ import {
   isHandle,
   type LoggerHandle,
 } from './shared.js';
+import { MAX_CLIENT_PAYLOAD_BYTES, ProcessCommitPath } from './multiprocess/commit-path.js';
 import { checkPayload, oneOf, optionalBoolean, optionalNonNegativeInteger, positiveInteger, toPath } from './validate.js';
 
 /**
@@ -113,8 +114,19 @@ export interface BinaryLoggerOptions {
    * follow() and the CLI read them transparently. Defaults to false.
    */
   compress?: boolean;
+  /**
+   * Let several processes (node:cluster or PM2 workers, independent
+   * services) open this log at once: the first becomes its owner and writes
+   * the files, the others hand their records to it over a local socket, and
+   * one of them takes over if the owner dies. Every process must pass it,
+   * with the same file-shaping options. See "Several processes" in the
+   * README. Defaults to false: a second process gets ERR_LOGGER_PATH_IN_USE.
+   */
+  multiProcess?: boolean;
   /** @internal File-system calls, for tests that make them fail. */
   fs?: FsOps;
+  /** @internal A multi-process owner's note for the lock file (multiprocess/agent.ts). */
+  lockNote?: string;
 }
 
 const DEFAULT_BUFFER_SIZE = 1 << 20;
@@ -140,6 +152,7 @@ interface Settings extends RetentionLimits {
   bufferSize: number;
   flushInterval: number;
   compress: boolean;
+  multiProcess: boolean;
 }
 
 function parseOptions(arg: unknown): Settings {
@@ -154,6 +167,7 @@ function parseOptions(arg: unknown): Settings {
     maxTotalSize,
     maxAge,
     compress = false,
+    multiProcess = false,
   } = options;
   const settings: Settings = {
     maxFileSize: positiveInteger(maxFileSize, 'maxFileSize'),
@@ -164,6 +178,7 @@ function parseOptions(arg: unknown): Settings {
     maxTotalSize: optionalNonNegativeInteger(maxTotalSize, 'maxTotalSize'),
     maxAge: optionalNonNegativeInteger(maxAge, 'maxAge'),
     compress: optionalBoolean(compress, 'compress', false),
+    multiProcess: optionalBoolean(multiProcess, 'multiProcess', false),
   };
   if (settings.bufferSize < 64) throw outOfRange('bufferSize', '>= 64', settings.bufferSize);
   if (settings.flushInterval > 0x7fff_ffff) throw outOfRange('flushInterval', '<= 2147483647', settings.flushInterval);
@@ -214,6 +229,8 @@ export class BinaryLogger extends EventEmitter implements Flushable, Disposable 
   /** Backups waiting to be compressed, in order; the owner works through them. */
   #compressing: Promise<void> = Promise.resolve();
   #onTimer = (): void => this.#flushInBackground();
+  /** In a multi-process log: the path to the owner, instead of the files. */
+  #remote: ProcessCommitPath | undefined;
 
   /**
    * Open (or create) the log whose current file is `filePath`.
@@ -239,12 +256,14 @@ export class BinaryLogger extends EventEmitter implements Flushable, Disposable 
     this.#flushInterval = settings.flushInterval;
     this.#staging = Buffer.allocUnsafeSlow(this.#buffered ? settings.bufferSize : SYNC_STAGING_BYTES);
 
-    const attach = (options as { [ATTACH]?: { state: SharedArrayBuffer; channel: string } })[ATTACH];
+    const attach = settings.multiProcess ? undefined : (options as { [ATTACH]?: { state: SharedArrayBuffer; channel: string } })[ATTACH];
     const attachState = attach?.state;
-    this.#owner = attachState === undefined;
+    this.#owner = attachState === undefined && !settings.multiProcess;
     this.#channelName = attach?.channel ?? `binary-logger:${randomUUID()}`;
     this.#state = new SharedState(attachState);
-    if (this.#owner) {
+    if (settings.multiProcess) {
+      this.#remote = openProcessPath(this, settings);
+    } else if (this.#owner) {
       try {
         fsOps.mkdirSync(splitName(this.path).dir, { recursive: true });
       } catch (err) {
@@ -254,7 +273,7 @@ export class BinaryLogger extends EventEmitter implements Flushable, Disposable 
       // Fail on a path we cannot write (EISDIR, EACCES, ENOTDIR) with the
       // OS error naming the log, before anything is created beside it.
       fsOps.closeSync(fsOps.openSync(this.path, APPEND_FLAGS, FILE_MODE));
-      this.#lockFile = takeLock(this.path, fsOps);
+      this.#lockFile = takeLock(this.path, fsOps, (options as BinaryLoggerOptions).lockNote);
       try {
         this.#repair();
       } catch (err) {
@@ -298,6 +317,7 @@ export class BinaryLogger extends EventEmitter implements Flushable, Disposable 
         maxTotalSize: this.#settings.maxTotalSize,
         maxAge: this.#settings.maxAge,
         compress: this.#settings.compress,
+        multiProcess: this.#settings.multiProcess,
       },
     };
   }
@@ -403,6 +423,7 @@ export class BinaryLogger extends EventEmitter implements Flushable, Disposable 
     }
     if (this.closed) throw loggerClosed(this.path);
     if (this.#used > 0) this.#commitStaging();
+    this.#remote?.flush();
   }
 
   /**
@@ -415,6 +436,7 @@ export class BinaryLogger extends EventEmitter implements Flushable, Disposable 
     let failure: unknown;
     try {
       if (this.#used > 0 && Atomics.load(this.#state.i32, CLOSED) === 0) this.#commitStaging();
+      this.#remote?.flush();
     } catch (err) {
       failure = err;
     }
@@ -433,6 +455,7 @@ export class BinaryLogger extends EventEmitter implements Flushable, Disposable 
     }
     this.#closeFd();
     if (this.#lockFile) releaseLock(this.#lockFile, this.#fs);
+    this.#remote?.close();
     this.#channel?.close();
     this.#channel = undefined;
     this.#emitPending();
@@ -457,7 +480,7 @@ export class BinaryLogger extends EventEmitter implements Flushable, Disposable 
   read(filePath: string | URL | undefined, options: ReadLogOptions): IterableIterator<string | Buffer | LogEntry<string | Buffer>>;
   read(filePath?: string | URL, options?: ReadLogOptions): IterableIterator<string | Buffer | LogEntry<string | Buffer>> {
     const path = filePath === undefined ? this.path : toPath(filePath);
-    if (path === this.path && !this.closed && this.#used > 0) this.#commitStaging();
+    if (path === this.path && !this.closed && (this.#used > 0 || this.#remote)) this.flush();
     return readLog(path, options);
   }
 
@@ -465,6 +488,7 @@ export class BinaryLogger extends EventEmitter implements Flushable, Disposable 
   flushOnExit(): void {
     try {
       if (!this.closed && this.#used > 0) this.#commitStaging();
+      if (!this.closed) this.#remote?.flush();
     } catch {
       // The process is ending; there is nobody left to tell.
     }
@@ -500,9 +524,42 @@ export class BinaryLogger extends EventEmitter implements Flushable, Disposable 
     }
   }
 
+  /**
+   * @internal The owner side of a multi-process log (multiprocess/agent.ts):
+   * append whole framed records that a client process sent, under the lock,
+   * with the rollover rule. On failure nothing of the failed record is left
+   * in the file; the error carries `written`, the bytes of `records` written.
+   */
+  commitFramed(records: Uint8Array): void {
+    this.#assertOpen();
+    this.#committed = 0;
+    try {
+      this.#lock();
+      try {
+        this.#commitRecords(records, records.byteLength);
+      } finally {
+        this.#state.release();
+      }
+    } catch (err) {
+      if (typeof err === 'object' && err !== null) Object.assign(err, { written: this.#committed });
+      throw err;
+    } finally {
+      this.#emitPending();
+    }
+  }
+
   /** Write the staging buffer's records; on failure keep the unwritten ones staged. */
   #commitStaging(): void {
     const end = this.#used;
+    if (this.#remote) {
+      // The owner keeps nothing of a refused batch: a buffered client's
+      // error names the records lost instead of retrying them (see
+      // docs/ARCHITECTURE-multiprocess.md, delivery).
+      this.#used = 0;
+      this.#clearTimer();
+      this.#remote.commit(this.#staging, end, !this.#buffered);
+      return;
+    }
     this.#committed = 0;
     try {
       this.#lock();
@@ -564,6 +621,15 @@ export class BinaryLogger extends EventEmitter implements Flushable, Disposable 
   #writeLarge(payload: Uint8Array): void {
     if (payload.byteLength > MAX_PAYLOAD_BYTES) {
       throw outOfRange('payload.byteLength', `<= ${MAX_PAYLOAD_BYTES}`, payload.byteLength);
+    }
+    if (this.#remote) {
+      if (payload.byteLength > MAX_CLIENT_PAYLOAD_BYTES) {
+        throw outOfRange('payload.byteLength', `<= ${MAX_CLIENT_PAYLOAD_BYTES} in a multi-process log`, payload.byteLength);
+      }
+      const framed = Buffer.allocUnsafe(HEADER_BYTES + payload.byteLength);
+      writeHeader(framed, 0, payload.byteLength);
+      framed.set(payload, HEADER_BYTES);
+      return this.#remote.commit(framed, framed.length, !this.#buffered);
     }
     const header = Buffer.allocUnsafe(HEADER_BYTES);
     writeHeader(header, 0, payload.byteLength);
@@ -941,6 +1007,19 @@ const utf8Write: (buf: Buffer, s: string, offset: number) => number =
   typeof (Buffer.prototype as { utf8Write?: unknown }).utf8Write === 'function'
     ? (buf, s, offset) => (buf as unknown as { utf8Write(s: string, offset: number): number }).utf8Write(s, offset)
     : (buf, s, offset) => buf.write(s, offset);
+
+/** Start the agent of a multi-process logger; its events reach `logger`. */
+function openProcessPath(logger: BinaryLogger, settings: Settings): ProcessCommitPath {
+  const { multiProcess: _, ...agentSettings } = settings;
+  return new ProcessCommitPath(logger.path, agentSettings, {
+    event: (name, value) => {
+      if (name === 'error' && logger.listenerCount('error') === 0) {
+        const e = value as Error & { code?: string };
+        process.emitWarning(e.message, { code: e.code ?? 'BINLOG_ERROR' });
+      } else if (name !== 'refused') logger.emit(name, value);
+    },
+  });
+}
 
 /** Marks the options of an attached logger; not part of the public API. */
 const ATTACH = Symbol('binary-logger.attach');
