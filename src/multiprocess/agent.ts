@@ -35,6 +35,8 @@ import { ACKED, ROLE, ROLE_CLIENT, ROLE_CLOSED, ROLE_FAILED, ROLE_OWNER, WAKE, t
 export const STALL_MS = 1000;
 /** Between two attempts to connect or take the lock while ownership moves. */
 const RETRY_MS = 15;
+/** The longest a closing owner waits for its last acknowledgements to leave. */
+const DRAIN_MS = 1000;
 
 const data = workerData as AgentData;
 const ctl = new Int32Array(data.ctl);
@@ -273,13 +275,20 @@ function checkStall(): void {
 
 // ----------------------------------------------------------------- caller
 
-function close(): void {
+async function close(): Promise<void> {
   closing = true;
   if (retryTimer) clearTimeout(retryTimer);
   clearInterval(stallTimer);
   link?.destroy();
   link = undefined;
-  if (server || logger) stepDown();
+  if (server) {
+    // Acknowledgements already written must reach their clients, or they
+    // would send those batches again to the next owner (a duplicate).
+    const draining = server;
+    server = undefined;
+    await draining.drain(DRAIN_MS);
+  }
+  if (logger) stepDown();
   for (const batch of pending.splice(0)) {
     postError(batch.id, { code: 'ERR_LOGGER_CLOSED', message: `The logger for "${data.path}" is closed` });
     done(batch.id);
@@ -304,7 +313,7 @@ parentPort!.on('message', (message: ToAgent) => {
     pending.push(batch);
     if (logger) commitPending();
     else if (link) link.send(batch.id, batch.records);
-  } else if (message.type === 'close') close();
+  } else if (message.type === 'close') void close();
   else if (message.type === 'status') askStatus();
 });
 

@@ -73,6 +73,7 @@ export class ProcessCommitPath {
     this.#reply.unref();
     this.#waitUntil(() => Atomics.load(this.#ctl, ROLE) !== ROLE_STARTING);
     if (Atomics.load(this.#ctl, ROLE) === ROLE_FAILED) {
+      this.#drain();
       this.#closed = true;
       void this.#worker.terminate();
       throw this.#waitedErrors.get(-1) ?? this.#failures.shift() ?? new Error(`Could not open "${path}"`);

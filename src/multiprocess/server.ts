@@ -51,6 +51,8 @@ export class OwnerServer {
   readonly #server: Server;
   readonly #conns = new Set<Conn>();
   readonly #token: Buffer;
+  /** Set by close() and drain(): nothing more is committed or acknowledged. */
+  #closing = false;
 
   constructor(note: OwnerNote, shape: FileShape, hooks: ServerHooks) {
     this.#note = note;
@@ -64,7 +66,9 @@ export class OwnerServer {
   listen(): Promise<void> {
     return new Promise((resolve, reject) => {
       this.#server.once('error', reject);
-      this.#server.listen(this.#note.socket, () => {
+      // exclusive: in a node:cluster worker, listen() would otherwise ask the
+      // primary for a shared handle (and wait forever in our agent thread).
+      this.#server.listen({ path: this.#note.socket, exclusive: true }, () => {
         this.#server.off('error', reject);
         resolve();
       });
@@ -78,12 +82,40 @@ export class OwnerServer {
     return n;
   }
 
-  /** Stop listening and drop every connection; their unacknowledged batches are resent to the next owner. */
+  /**
+   * Stop listening and drop every connection at once, unanswered: their
+   * unacknowledged batches go to the next owner. For a fenced owner, which
+   * must not commit or acknowledge anything more.
+   */
   close(): void {
+    this.#closing = true;
     this.#server.close();
     for (const c of this.#conns) c.socket.destroy();
     this.#conns.clear();
     removeSocket(this.#note.socket);
+  }
+
+  /**
+   * Stop committing, and end every connection once the acknowledgements
+   * already written have left (at most `ms`), so that no client sends a
+   * committed batch again to the next owner. Resolves when done.
+   */
+  drain(ms: number): Promise<void> {
+    this.#closing = true;
+    this.#server.close();
+    removeSocket(this.#note.socket);
+    const ends = [...this.#conns].map(
+      (c) =>
+        new Promise<void>((resolve) => {
+          c.socket.once('close', () => resolve());
+          c.socket.end();
+        }),
+    );
+    const timer = new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+    return Promise.race([Promise.all(ends).then(() => undefined), timer]).then(() => {
+      for (const c of this.#conns) c.socket.destroy();
+      this.#conns.clear();
+    });
   }
 
   #accept(socket: Socket): void {
@@ -149,6 +181,7 @@ export class OwnerServer {
       conn.socket.write(jsonFrame(STATUS, { pid: process.pid, clients: this.clients }));
       return;
     }
+    if (this.#closing) return;
     const batch = frame.type === BATCH && conn.client ? parseBatch(frame.body) : undefined;
     if (!batch) {
       this.#refuse(conn, frame.type === BATCH ? 'a batch whose records are not whole' : `frame type ${frame.type}`);
