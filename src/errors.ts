@@ -65,8 +65,12 @@ export function loggerClosed(path: string): Error & CodedError {
   return withCode(new Error(`The logger for "${path}" is closed`), ERR_LOGGER_CLOSED);
 }
 
+/**
+ * ERR_LOGGER_PATH_IN_USE: says who holds the log ("process 1234, thread 5678",
+ * from lockfile.ts's describeHolder(); empty if unknown) and how to share it.
+ */
 export function pathInUse(path: string, holder: string): Error & CodedError {
-  const who = holder ? ` (held by process and thread "${holder}")` : '';
+  const who = holder ? ` (${holder})` : '';
   return withCode(
     new Error(
       `Another BinaryLogger has the log "${path}" open${who}; close it first, share it between threads with share()/attach(), or open it with { multiProcess: true } in every process`,

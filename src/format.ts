@@ -11,8 +11,8 @@ import { gunzipSync } from 'node:zlib';
 /** Bytes of the length prefix in front of every payload. */
 export const HEADER_BYTES = 4;
 
-/** The largest payload a uint32 length can describe: 4,294,967,295 bytes. */
-export const MAX_PAYLOAD_BYTES = 0xffff_ffff;
+/** The largest payload a writer produces: 256 MiB (issue 10). A longer length is not a log. */
+export const MAX_PAYLOAD_BYTES = 256 * 1024 * 1024;
 
 /** Write a record's length prefix at `offset`. */
 export function writeHeader(buf: Uint8Array, offset: number, length: number): void {

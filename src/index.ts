@@ -3,7 +3,7 @@
  * records with size-based rollover into numbered backups.
  */
 import './polyfill.js';
-export { BinaryLogger, DURABILITIES, type BinaryLoggerOptions, type Durability } from './writer.js';
+export { BinaryLogger, DURABILITIES, type BinaryLoggerEvents, type BinaryLoggerOptions, type Durability } from './writer.js';
 export { readLog, type LogEntry, type Position, type ReadLogOptions } from './reader.js';
 export { follow, type FollowOptions } from './follow.js';
 export { createReadStream, createWriteStream, type ReadStreamOptions, type WriteStreamOptions } from './streams.js';

@@ -80,6 +80,21 @@ function holderAlive(pid: number, tid: number, start: string | undefined, boot: 
   }
 }
 
+/**
+ * The holder recorded in a lock file, in words: "process 1234, thread 5678"
+ * (the OS thread id; "Node thread N" where /proc gave none), or "" when the
+ * file does not name one yet (it is being written).
+ */
+export function describeHolder(content: string): string {
+  const [pidText, tidText] = content.trim().split(/\s+/);
+  const pid = Number(pidText);
+  const tid = Number(tidText);
+  if (!pidText || !Number.isSafeInteger(pid) || pid <= 0) return '';
+  if (!tidText || !Number.isSafeInteger(tid)) return `process ${pid}`;
+  // A negative token is -(Node threadId + 1), used where /proc is missing.
+  return tid > 0 ? `process ${pid}, thread ${tid}` : `process ${pid}, Node thread ${-tid - 1}`;
+}
+
 /** A lock file that is not whole this long after it was created was abandoned. */
 export const LOCK_TAKE_GRACE_MS = 5000;
 
@@ -119,9 +134,9 @@ export function takeLock(path: string, fs: FsOps, note?: string): { path: string
         // An empty or half-written lock is being taken right now (in use),
         // unless it has been so for long: its taker died between creating
         // and writing it.
-        if (!abandoned(file)) throw pathInUse(path, holder);
+        if (!abandoned(file)) throw pathInUse(path, describeHolder(holder));
       } else if (holderAlive(pid, tid, start, boot)) {
-        throw pathInUse(path, holder);
+        throw pathInUse(path, describeHolder(holder));
       }
       try {
         fs.unlinkSync(file); // stale: its holder is gone

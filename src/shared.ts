@@ -16,7 +16,7 @@
  * a waiter that times out can ask the kernel whether the holder still exists
  * (/proc/self/task/<tid>). A worker terminated inside a write leaves the lock
  * held by a thread that no longer exists; the next waiter takes the lock
- * over and repairs what the dead holder left (see BinaryLogger#recover).
+ * over and recovers what the dead holder left (see src/writer/recover.ts).
  * Without /proc (not Linux), holders are identified but cannot be checked:
  * a worker terminated while holding the lock blocks the other writers.
  */
@@ -94,6 +94,79 @@ export class SharedState {
     this.buffer = buffer ?? new SharedArrayBuffer(INT32_SLOTS * 4 + FLOAT64_SLOTS * 8);
     this.i32 = new Int32Array(this.buffer, 0, INT32_SLOTS);
     this.f64 = new Float64Array(this.buffer, INT32_SLOTS * 4, FLOAT64_SLOTS);
+  }
+
+  // Typed accessors: one name per slot, so no caller indexes the arrays.
+  // The Float64 slots are read and written under the lock only.
+
+  /** Bytes in the current file, whole records only. */
+  get size(): number {
+    return this.f64[SIZE] as number;
+  }
+  set size(value: number) {
+    this.f64[SIZE] = value;
+  }
+
+  /** The seq the next rollover takes. */
+  get seq(): number {
+    return this.f64[SEQ] as number;
+  }
+  set seq(value: number) {
+    this.f64[SEQ] = value;
+  }
+
+  /** Date.now() after which a failed rollover is retried. */
+  get rollRetryAt(): number {
+    return this.f64[ROLL_RETRY_AT] as number;
+  }
+  set rollRetryAt(value: number) {
+    this.f64[ROLL_RETRY_AT] = value;
+  }
+
+  /** Date.now() after which the current file is checked against the path. */
+  get checkAt(): number {
+    return this.f64[CHECK_AT] as number;
+  }
+  set checkAt(value: number) {
+    this.f64[CHECK_AT] = value;
+  }
+
+  /** True while a rollover is preparing the next current file or sealing the old one. */
+  get rolling(): boolean {
+    return this.i32[PHASE] === PHASE_ROLLING;
+  }
+  set rolling(value: boolean) {
+    this.i32[PHASE] = value ? PHASE_ROLLING : PHASE_IDLE;
+  }
+
+  /** True while rollover keeps failing (reported once). */
+  get rollFailing(): boolean {
+    return this.i32[ROLL_FAILING] === 1;
+  }
+  set rollFailing(value: boolean) {
+    this.i32[ROLL_FAILING] = value ? 1 : 0;
+  }
+
+  /** Bumped whenever the current file is a new file; other threads then reopen it. */
+  get generation(): number {
+    return this.i32[GENERATION] as number;
+  }
+
+  /** Move the generation on (under the lock); returns the new one. */
+  nextGeneration(): number {
+    const gen = ((this.i32[GENERATION] as number) + 1) | 0;
+    this.i32[GENERATION] = gen;
+    return gen;
+  }
+
+  /** True once the owner closed the log (read atomically: any thread may set it). */
+  get closed(): boolean {
+    return Atomics.load(this.i32, CLOSED) === 1;
+  }
+
+  /** Close the log for every thread. */
+  markClosed(): void {
+    Atomics.store(this.i32, CLOSED, 1);
   }
 
   static isStateBuffer(value: unknown): value is SharedArrayBuffer {

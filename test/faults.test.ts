@@ -44,26 +44,13 @@ import { setImmediate as tick } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import { BinaryLogger, readLog, type Durability } from '../src/index.js';
 import { nodeFs, type FsOps } from '../src/fsops.js';
-import { frame, listFiles, tempDir } from './helpers.js';
+import { frame, listFiles, tempDir, captureWarnings, type Warning } from './helpers.js';
 
 const LOCK_CHILD = new URL('./fixtures/lock-child.js', import.meta.url).pathname;
 const LOCK_NAME = '.events.bin.lock';
 const RETRY_MS = 1000;
 const CHECK_MS = 1000;
 
-type Warning = Error & { code?: string };
-
-function captureWarnings(t: TestContext): Warning[] {
-  const seen: Warning[] = [];
-  const listener = (w: Warning): void => {
-    seen.push(w);
-  };
-  process.on('warning', listener);
-  t.after(() => {
-    process.off('warning', listener);
-  });
-  return seen;
-}
 
 /** Files in `dir` but the lock, as name -> bytes. */
 function filesOf(dir: string): Record<string, Buffer> {
@@ -119,9 +106,11 @@ function range(from: number, to: number): string[] {
 }
 
 /** Errors and rotations a logger emits. */
-function watch(logger: BinaryLogger): { errors: Array<Error & { code?: string; cause?: { code?: string } }>; rotations: string[] } {
-  const seen = { errors: [] as Array<Error & { code?: string; cause?: { code?: string } }>, rotations: [] as string[] };
-  logger.on('error', (err) => seen.errors.push(err));
+type SeenError = Error & { code?: string; cause?: { code?: string } };
+
+function watch(logger: BinaryLogger): { errors: SeenError[]; rotations: string[] } {
+  const seen = { errors: [] as SeenError[], rotations: [] as string[] };
+  logger.on('error', (err) => seen.errors.push(err as SeenError));
   logger.on('rotate', (backup: string) => seen.rotations.push(backup));
   return seen;
 }
@@ -608,7 +597,7 @@ describe('one logger per log', () => {
     assert.equal(await line, 'ready');
     assert.throws(() => new BinaryLogger(path, 100), (err: Error & { code?: string }) => {
       assert.equal(err.code, 'ERR_LOGGER_PATH_IN_USE');
-      assert.ok(err.message.includes(`${child.pid} `), err.message);
+      assert.ok(err.message.includes(`(process ${child.pid}, thread `), err.message);
       return true;
     });
     child.kill('SIGKILL');

@@ -10,14 +10,15 @@
  * - verify reports the same problems (and numbering gaps) at the same places;
  * - a BinaryLogger opens on the log (cutting a torn tail of the current file
  *   with a BINLOG_TORN_TAIL warning, touching nothing else) and appends
- *   correctly after it.
+ *   correctly after it; a current file that stops at a length beyond
+ *   MAX_PAYLOAD_BYTES is refused with ERR_LOG_CORRUPT, nothing changed.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import fc from 'fast-check';
-import { BinaryLogger, CorruptLogError, HEADER_BYTES, readLog } from '../src/index.js';
+import { BinaryLogger, CorruptLogError, HEADER_BYTES, MAX_PAYLOAD_BYTES, readLog } from '../src/index.js';
 import { verify } from '../src/verify.js';
 import { frame, tempDir } from './helpers.js';
 
@@ -152,6 +153,19 @@ class Checker {
     if (want.error) {
       const first = report.problems.find((p) => p.kind === 'length-past-end')!;
       assert.deepEqual([first.path, first.offset], [want.error.path, want.error.offset], `${label}: verify and readLog agree`);
+    }
+
+    // A current file that stops at a length no writer produces is not a
+    // log (issue 10): the logger refuses to open it and touches nothing.
+    const stop = s.current ? parse(s.current).bad : undefined;
+    if (s.current && stop !== undefined && s.current.length - stop >= HEADER_BYTES && s.current.readUInt32BE(stop) > MAX_PAYLOAD_BYTES) {
+      const everything = new Map(readdirSync(dir).map((n) => [n, readFileSync(join(dir, n))]));
+      this.#warnings = [];
+      assert.throws(() => new BinaryLogger(path, NO_ROLLOVER), { name: 'CorruptLogError', code: 'ERR_LOG_CORRUPT', path, offset: stop }, label);
+      assert.deepEqual(this.#warnings, [], `${label}: warnings`);
+      assert.deepEqual(new Map(readdirSync(dir).map((n) => [n, readFileSync(join(dir, n))])), everything, `${label}: nothing on disk changed`);
+      rmSync(dir, { recursive: true, force: true });
+      return;
     }
 
     // A logger opens the log, cuts only a torn tail of the current file, and appends after it.

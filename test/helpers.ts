@@ -75,3 +75,26 @@ export function rng(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** A process warning as a listener receives it. */
+export type Warning = Error & { code?: string; detail?: string };
+
+/**
+ * Collect the process warnings emitted while the test runs, and keep them
+ * off stderr: Node's own printer is taken off 'warning' until the test
+ * ends, so an expected warning is asserted, never printed.
+ */
+export function captureWarnings(t: { after(fn: () => void): void }): Warning[] {
+  const seen: Warning[] = [];
+  const listener = (w: Warning): void => {
+    seen.push(w);
+  };
+  const printers = process.listeners('warning');
+  for (const p of printers) process.off('warning', p);
+  process.on('warning', listener);
+  t.after(() => {
+    process.off('warning', listener);
+    for (const p of printers) process.on('warning', p);
+  });
+  return seen;
+}

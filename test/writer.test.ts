@@ -20,7 +20,7 @@ import { setImmediate as tick } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { nodeFs, type FsOps } from '../src/fsops.js';
 import { BinaryLogger, readLog } from '../src/index.js';
-import { frame, listFiles, predictFiles, tempDir } from './helpers.js';
+import { frame, listFiles, predictFiles, tempDir, captureWarnings, type Warning } from './helpers.js';
 
 /**
  * While a logger is open, its lock file `.<name>.lock` sits beside the
@@ -51,20 +51,6 @@ function snapshot(dir: string, options: { skipLock?: boolean } = {}, prefix = ''
   return out;
 }
 
-type Warning = Error & { code?: string };
-
-/** Collect the process warnings emitted while the test runs. */
-function captureWarnings(t: TestContext): Warning[] {
-  const seen: Warning[] = [];
-  const listener = (w: Error): void => {
-    seen.push(w);
-  };
-  process.on('warning', listener);
-  t.after(() => {
-    process.off('warning', listener);
-  });
-  return seen;
-}
 
 /** Warnings with `code` whose message names `path`. */
 function warningsFor(seen: Warning[], code: string, path: string): Warning[] {
@@ -796,10 +782,12 @@ test('a current file of whole records is not cut and gives no warning', async (t
   );
 });
 
-test('a torn record whose length claims 0xFFFFFFF0 bytes is cut at open without a large allocation', async (t) => {
+// Issue 10: a length beyond MAX_PAYLOAD_BYTES is no torn write: the file is not a log.
+test('a record whose length claims 0xFFFFFFF0 bytes is refused at open without a large allocation, the file left as it was', async (t) => {
   const dir = tempDir(t);
   const path = join(dir, 'events.bin');
-  writeFileSync(path, Buffer.concat([frame('ok'), Buffer.from([0xff, 0xff, 0xff, 0xf0]), Buffer.from('abc')]));
+  const bytes = Buffer.concat([frame('ok'), Buffer.from([0xff, 0xff, 0xff, 0xf0]), Buffer.from('abc')]);
+  writeFileSync(path, bytes);
   const warnings = captureWarnings(t);
   const requested: number[] = [];
   const realAllocUnsafe = Buffer.allocUnsafe;
@@ -807,17 +795,13 @@ test('a torn record whose length claims 0xFFFFFFF0 bytes is cut at open without 
     requested.push(size);
     return realAllocUnsafe(size);
   });
-  {
-    using logger = new BinaryLogger(path, 1000);
-    logger.write('next');
-  }
+  assert.throws(() => new BinaryLogger(path, 1000), { name: 'CorruptLogError', code: 'ERR_LOG_CORRUPT', path, offset: 6 });
   t.mock.restoreAll();
   assert.ok(Math.max(0, ...requested) <= 1 << 20, `largest allocation ${Math.max(0, ...requested)}`);
-  assert.deepEqual(readFileSync(path), frame('ok', 'next'));
+  assert.deepEqual(readFileSync(path), bytes);
+  assert.deepEqual(readdirSync(dir), ['events.bin']);
   await tick();
-  const cut = warningsFor(warnings, 'BINLOG_TORN_TAIL', path);
-  assert.equal(cut.length, 1);
-  assert.match(cut[0]!.message, /\b7 bytes\b/);
+  assert.deepEqual(warningsFor(warnings, 'BINLOG_TORN_TAIL', path), []);
 });
 
 test('a torn tail behind a record larger than the scan chunk is found and cut', async (t) => {

@@ -5,7 +5,8 @@
  * synckit and pino's thread-stream do).
  *
  * The agent is either the log's owner (it holds the lock file, writes the
- * files through an ordinary BinaryLogger, and serves the other processes)
+ * files through the threads' commit path, writer/thread-path.ts, runs the
+ * owner's housekeeping, and serves the other processes)
  * or a client (it forwards batches to the owner). Batches from its own
  * caller go the same way in both roles, so ownership can move between
  * processes without the caller noticing:
@@ -23,8 +24,10 @@
  */
 import { statSync, type BigIntStats } from 'node:fs';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { BinaryLogger } from '../writer.js';
-import { lockPath } from '../lockfile.js';
+import { nodeFs } from '../fsops.js';
+import { describeHolder, lockPath } from '../lockfile.js';
+import { Housekeeping } from '../writer/housekeeping.js';
+import { ThreadCommitPath } from '../writer/thread-path.js';
 import { ClientLink } from './link.js';
 import { breakLock, encodeNote, newNote, processStopped, readLockView, type OwnerNote } from './rendezvous.js';
 import { ERR_FENCED, OwnerServer } from './server.js';
@@ -53,7 +56,9 @@ interface Batch {
 const pending: Batch[] = [];
 let closing = false;
 let opened = false;
-let logger: BinaryLogger | undefined;
+/** The owner's own commit path to the files (one thread: the lock's atomics are skipped). */
+let logger: ThreadCommitPath | undefined;
+let housekeeping: Housekeeping | undefined;
 let server: OwnerServer | undefined;
 let lockStamp: BigIntStats | undefined;
 let link: ClientLink | undefined;
@@ -101,26 +106,48 @@ function fence(): void {
 /** Commit framed records as the owner, after the fencing check. */
 function commit(records: Buffer): void {
   fence();
-  logger!.commitFramed(records);
+  const local = logger!;
+  try {
+    local.commit(records, records.length);
+  } catch (err) {
+    if (typeof err === 'object' && err !== null) Object.assign(err, { written: local.committed });
+    throw err;
+  } finally {
+    local.drainEvents();
+  }
+}
+
+function reportFailure(err: unknown): void {
+  const e = err as NodeJS.ErrnoException;
+  reply.postMessage({ type: 'failed', message: e.message ?? String(err), code: e.code });
 }
 
 async function becomeOwner(): Promise<boolean> {
   const note: OwnerNote = newNote(data.path);
   const content = encodeNote(note);
+  const settings = { ...data.settings, durability: shape.fsync ? 'fsync' : 'sync', multiProcess: false } as const;
   try {
-    logger = new BinaryLogger(data.path, {
-      ...data.settings,
-      durability: shape.fsync ? 'fsync' : 'sync',
+    logger = new ThreadCommitPath({
+      path: data.path,
+      settings,
+      fs: nodeFs,
       lockNote: content,
-    } as ConstructorParameters<typeof BinaryLogger>[1]);
+      events: {
+        rotated: (backup) => {
+          reply.postMessage({ type: 'rotate', value: backup });
+          housekeeping?.rotated(backup);
+        },
+        failed: reportFailure,
+      },
+    });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ERR_LOGGER_PATH_IN_USE') return false;
     throw err;
   }
   lockStamp = statSync(lockPath(data.path), { bigint: true });
-  logger.on('error', (err: Error) => reply.postMessage({ type: 'event', event: 'error', message: err.message, code: (err as NodeJS.ErrnoException).code }));
-  logger.on('rotate', (backup: string) => reply.postMessage({ type: 'event', event: 'rotate', value: backup }));
-  logger.on('compress', (gz: string) => reply.postMessage({ type: 'event', event: 'compress', value: gz }));
+  housekeeping = new Housekeeping(data.path, settings, nodeFs, { compressed: () => undefined, failed: reportFailure });
+  housekeeping.atOpen();
+  logger.drainEvents();
   server = new OwnerServer(note, shape, { commit, refused: (reason) => reply.postMessage({ type: 'refused', reason }) });
   try {
     await server.listen();
@@ -164,9 +191,10 @@ function stepDown(): void {
   try {
     logger?.close();
   } catch {
-    // nothing of ours is buffered in the owner's logger ('sync' durability)
+    // the lock file or a descriptor is gone already
   }
   logger = undefined;
+  housekeeping = undefined;
   lockStamp = undefined;
   Atomics.store(ctl, ROLE, ROLE_CLIENT);
 }
@@ -238,7 +266,7 @@ async function attempt(): Promise<void> {
       // A whole lock without a note: a logger opened without multiProcess.
       const err = Object.assign(
         new Error(
-          `Another BinaryLogger has the log "${data.path}" open without multiProcess (held by process and thread "${view.holder}"); open it with { multiProcess: true } in every process`,
+          `Another BinaryLogger has the log "${data.path}" open without multiProcess (${describeHolder(view.holder)}); open it with { multiProcess: true } in every process`,
         ),
         { code: 'ERR_LOGGER_PATH_IN_USE' },
       );
@@ -251,7 +279,7 @@ async function attempt(): Promise<void> {
       failOpen(err as Error);
       return;
     }
-    reply.postMessage({ type: 'event', event: 'error', message: (err as Error).message, code: (err as NodeJS.ErrnoException).code });
+    reportFailure(err);
   }
   schedule(RETRY_MS);
 }
@@ -303,6 +331,14 @@ function askStatus(): void {
   else reply.postMessage({ type: 'status', pid: ownerLock?.pid ?? 0, role: 'client' });
   wake();
 }
+
+// Warnings of this thread (a torn tail cut when taking over, ...) belong to
+// the caller's thread, where the application listens for them.
+process.emitWarning = ((warning: string | Error, options?: { code?: string; detail?: string } | string) => {
+  const message = typeof warning === 'string' ? warning : warning.message;
+  const opts = typeof options === 'object' ? options : {};
+  reply.postMessage({ type: 'warning', message, code: opts.code, detail: opts.detail });
+}) as typeof process.emitWarning;
 
 const stallTimer = setInterval(checkStall, STALL_MS / 4);
 stallTimer.unref();

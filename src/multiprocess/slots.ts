@@ -3,6 +3,7 @@
  * their control SharedArrayBuffer and the messages between them.
  */
 import type { MessagePort } from 'node:worker_threads';
+import type { Settings } from '../writer/options.js';
 
 /** Id of the last batch done (acknowledged by the owner, or refused with an error). */
 export const ACKED = 0;
@@ -22,22 +23,27 @@ export const ROLE_CLOSED = 4;
 /** The agent's workerData. */
 export interface AgentData {
   path: string;
-  settings: {
-    maxFileSize: number;
-    durability: string;
-    bufferSize: number;
-    flushInterval: number;
-    maxFiles?: number | undefined;
-    maxTotalSize?: number | undefined;
-    maxAge?: number | undefined;
-    compress: boolean;
-  };
+  settings: Settings;
   ctl: SharedArrayBuffer;
   reply: MessagePort;
 }
 
 /** Caller -> agent. */
-export type ToAgent =
-  | { type: 'batch'; id: number; records: Uint8Array }
-  | { type: 'close' }
-  | { type: 'status' };
+export type ToAgent = { type: 'batch'; id: number; records: Uint8Array } | { type: 'close' } | { type: 'status' };
+
+/** Agent -> caller, on the reply port. */
+export interface AgentMessage {
+  type: 'error' | 'rotate' | 'failed' | 'warning' | 'status' | 'refused';
+  id?: number;
+  code?: string;
+  message?: string;
+  detail?: string;
+  syscall?: string;
+  path?: string;
+  written?: number;
+  value?: unknown;
+  reason?: string;
+  pid?: number;
+  clients?: number;
+  role?: string;
+}
