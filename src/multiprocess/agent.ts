@@ -22,7 +22,7 @@
  *     still the one it created. A stopped owner that resumes finds it
  *     replaced, writes nothing, drops its connections and becomes a client.
  */
-import { statSync, type BigIntStats } from 'node:fs';
+import { statSync, writeSync, type BigIntStats } from 'node:fs';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { nodeFs } from '../fsops.js';
 import { describeHolder, lockPath } from '../lockfile.js';
@@ -65,6 +65,17 @@ let link: ClientLink | undefined;
 /** The lock file content of the owner we talk to, to break it if it stalls. */
 let ownerLock: { content: string; pid: number } | undefined;
 let retryTimer: NodeJS.Timeout | undefined;
+/**
+ * The lock file content of an owner we could not connect to: the next
+ * attempt tries to take the lock instead (takeLock() tells a dead holder
+ * from a live one that is still starting to listen).
+ */
+let unreachable: string | undefined;
+
+const DEBUG = process.env.BINLOG_DEBUG_AGENT === '1';
+function debug(what: string): void {
+  if (DEBUG) writeSync(2, `[agent ${process.pid}] ${what}\n`);
+}
 
 function wake(): void {
   Atomics.add(ctl, WAKE, 1);
@@ -156,6 +167,7 @@ async function becomeOwner(): Promise<boolean> {
     throw err;
   }
   opened = true;
+  debug(`owner, ${pending.length} pending`);
   setRole(ROLE_OWNER);
   commitPending();
   return true;
@@ -185,6 +197,7 @@ function commitPending(): void {
 
 /** We are not the owner any more (fenced, or failed to serve): let go without touching the files. */
 function stepDown(): void {
+  debug('step down');
   server?.close();
   server = undefined;
   // close() releases the lock only if it is still ours: a successor's stays.
@@ -244,8 +257,10 @@ function connectTo(note: OwnerNote, lockContent: string, pid: number): void {
         done(batch.id);
       }
     },
-    lost: () => {
+    lost: (reason) => {
+      debug(`lost ${reason}, welcomed ${welcomed}, ${pending.length} pending`);
       if (link === current) link = undefined;
+      if (!welcomed) unreachable = lockContent;
       if (!closing) schedule(welcomed ? 0 : RETRY_MS);
     },
   });
@@ -258,11 +273,12 @@ async function attempt(): Promise<void> {
   if (closing || link || logger) return;
   try {
     const view = readLockView(data.path);
-    if (view?.note) {
+    if (view?.note && view.content !== unreachable) {
       connectTo(view.note, view.content, view.pid);
       return;
     }
-    if (view && !opened && view.content.endsWith('\n')) {
+    unreachable = undefined;
+    if (view && !view.note && !opened && view.content.endsWith('\n')) {
       // A whole lock without a note: a logger opened without multiProcess.
       const err = Object.assign(
         new Error(
@@ -304,6 +320,7 @@ function checkStall(): void {
 // ----------------------------------------------------------------- caller
 
 async function close(): Promise<void> {
+  debug(`close: server ${server !== undefined} logger ${logger !== undefined}`);
   closing = true;
   if (retryTimer) clearTimeout(retryTimer);
   clearInterval(stallTimer);
