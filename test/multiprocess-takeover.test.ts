@@ -8,7 +8,8 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { BinaryLogger, follow, readLog } from '../src/index.js';
@@ -85,11 +86,12 @@ test('a stopped owner is replaced within about a second, and writes nothing as o
 });
 
 test("the owner's disk full reaches the client's write() as ENOSPC; nothing torn, the owner serves on", { skip: process.getuid?.() !== 0 && 'needs root to mount a tmpfs' }, async (t) => {
-  const base = tempDir(t);
-  const dir = join(base, 'small');
-  mkdirSync(dir);
+  const dir = mkdtempSync(join(tmpdir(), 'binlog-test-full-'));
   execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', dir]);
-  t.after(() => execFileSync('umount', ['-l', dir]));
+  t.after(() => {
+    execFileSync('umount', ['-l', dir]);
+    rmSync(dir, { recursive: true, force: true });
+  });
   const path = join(dir, 'events.bin');
   const options = { maxFileSize: 64 * 1024, durability: 'sync' as const, multiProcess: true };
   const owner = new BinaryLogger(path, options);
@@ -147,5 +149,5 @@ test('follow() and binlog tail -f see every record of every process exactly once
   assert.deepEqual(lines, [...readLog(path)]);
   const seen = recordsByWriter(path);
   for (const w of [0, 1, 2]) assertWriterRecords(seen.get(`p${w}`), `p${w}`, 400, false);
-  assert.ok(assertRolloverRule(path, 3000).length > 20);
+  assert.ok(assertRolloverRule(path, 3000).length >= 15);
 });
