@@ -11,7 +11,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { BinaryLogger, readLog } from '../src/index.js';
+import { BinaryLogger, logOwner, readLog } from '../src/index.js';
 import { lockPath } from '../src/lockfile.js';
 import { readLockView } from '../src/multiprocess/rendezvous.js';
 import { HELLO, jsonFrame } from '../src/multiprocess/protocol.js';
@@ -184,4 +184,31 @@ test('a process of another user cannot read the token and writes nothing', { ski
   await assert.rejects(stranger.ready, /^Error: open-error EACCES .*\.events\.bin\.lock/);
   assert.deepEqual([...readLog(path)], ['mine']);
   assert.equal(readFileSync(lockPath(path), 'utf8').split('\n').length, 3);
+});
+
+test('logOwner() names the owner process and counts its connected clients', async (t) => {
+  const dir = tempDir(t);
+  const path = join(dir, 'events.bin');
+  assert.equal(await logOwner(path), undefined);
+  const options = { maxFileSize: 1000, multiProcess: true };
+  using owner = new BinaryLogger(path, options);
+  const a = spawnWriter({ path, name: 'a', count: 1, options, end: 'hold' });
+  const b = spawnWriter({ path, name: 'b', count: 1, options, end: 'hold' });
+  await a.saw('holding');
+  await b.saw('holding');
+  const info = await logOwner(path);
+  assert.deepEqual({ ...info, holder: undefined }, { pid: process.pid, holder: undefined, multiProcess: true, clients: 2 });
+  assert.match(info!.holder, new RegExp(`^process ${process.pid}, thread \\d+$`));
+  a.child.stdin!.end();
+  await a.exited;
+  // The owner hears of the closed connection on its own event loop: ask until it has.
+  let clients = (await logOwner(path))!.clients;
+  for (let tries = 0; clients !== 1 && tries < 100; tries++) clients = (await logOwner(path))!.clients;
+  assert.equal(clients, 1);
+  b.child.stdin!.end();
+  await b.exited;
+  owner.close();
+  assert.equal(await logOwner(path), undefined);
+  using single = new BinaryLogger(path, 1000);
+  assert.deepEqual({ ...(await logOwner(path)), holder: undefined }, { pid: process.pid, holder: undefined, multiProcess: false, clients: undefined });
 });
