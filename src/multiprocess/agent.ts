@@ -159,7 +159,7 @@ async function becomeOwner(): Promise<boolean> {
   housekeeping = new Housekeeping(data.path, settings, nodeFs, { compressed: () => undefined, failed: reportFailure });
   housekeeping.atOpen();
   logger.drainEvents();
-  server = new OwnerServer(note, shape, { commit, refused: (reason) => reply.postMessage({ type: 'refused', reason }) });
+  server = new OwnerServer(note, shape, { commit, refused: (reason) => debug(`refused a connection: ${reason}`) });
   try {
     await server.listen();
   } catch (err) {
@@ -343,12 +343,6 @@ async function close(): Promise<void> {
   reply.close();
 }
 
-function askStatus(): void {
-  if (server) reply.postMessage({ type: 'status', pid: process.pid, clients: server.clients, role: 'owner' });
-  else reply.postMessage({ type: 'status', pid: ownerLock?.pid ?? 0, role: 'client' });
-  wake();
-}
-
 // Warnings of this thread (a torn tail cut when taking over, ...) belong to
 // the caller's thread, where the application listens for them.
 process.emitWarning = ((warning: string | Error, options?: { code?: string; detail?: string } | string) => {
@@ -367,7 +361,6 @@ parentPort!.on('message', (message: ToAgent) => {
     if (logger) commitPending();
     else if (link) link.send(batch.id, batch.records);
   } else if (message.type === 'close') void close();
-  else if (message.type === 'status') askStatus();
 });
 
 void attempt();

@@ -15,14 +15,13 @@
  * the rest staged, exactly as with one process.
  */
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
-import { loggerClosed } from '../errors.js';
+import { loggerClosed, outOfRange } from '../errors.js';
 import { HANDLE_TAG, SharedState, type LoggerHandle } from '../shared.js';
 import type { CommitPath, CommitPathRequest } from '../writer/commit-path.js';
 import type { CommitEvents } from '../writer/events.js';
 import type { Settings } from '../writer/options.js';
 import { MAX_CLIENT_PAYLOAD_BYTES } from './protocol.js';
 import { ACKED, CTL_SLOTS, ROLE, ROLE_CLOSED, ROLE_FAILED, ROLE_STARTING, WAKE, type AgentData, type AgentMessage, type ToAgent } from './slots.js';
-import { outOfRange } from '../errors.js';
 
 /** Re-check the agent this often while waiting (it cannot die alone, but a hang must show). */
 const WAIT_SLICE_MS = 1000;
@@ -125,26 +124,11 @@ export class ProcessCommitPath implements CommitPath {
     return { tag: HANDLE_TAG, state: new SharedState().buffer, channel: '', path: this.#path, options: { ...this.#settings } };
   }
 
-  /** Who owns the log and how many clients it serves, as this process's agent knows. */
-  status(): { role: string; pid: number; clients: number | undefined } {
-    let answer: AgentMessage | undefined;
-    const seen = Atomics.load(this.#ctl, WAKE);
-    this.#worker.postMessage({ type: 'status' } satisfies ToAgent);
-    this.#waitUntil(() => {
-      for (let m = receiveMessageOnPort(this.#reply); m; m = receiveMessageOnPort(this.#reply)) {
-        const msg = m.message as AgentMessage;
-        if (msg.type === 'status') answer = msg;
-        else this.#handle(msg);
-      }
-      return answer !== undefined;
-    }, seen);
-    return { role: answer!.role ?? '', pid: answer!.pid ?? 0, clients: answer!.clients };
-  }
-
-  #waitUntil(ready: () => boolean, seen?: number): void {
+  /** Sleep until `ready()`; the agent bumps WAKE (and notifies) after every change it makes. */
+  #waitUntil(ready: () => boolean): void {
     for (;;) {
-      const wake = seen ?? Atomics.load(this.#ctl, WAKE);
-      seen = undefined;
+      // Read WAKE before looking: a change after the look bumps it, and the wait returns at once.
+      const wake = Atomics.load(this.#ctl, WAKE);
       if (ready()) return;
       Atomics.wait(this.#ctl, WAKE, wake, WAIT_SLICE_MS);
     }

@@ -29,11 +29,11 @@ export interface AgentData {
 }
 
 /** Caller -> agent. */
-export type ToAgent = { type: 'batch'; id: number; records: Uint8Array } | { type: 'close' } | { type: 'status' };
+export type ToAgent = { type: 'batch'; id: number; records: Uint8Array } | { type: 'close' };
 
 /** Agent -> caller, on the reply port. */
 export interface AgentMessage {
-  type: 'error' | 'rotate' | 'failed' | 'warning' | 'status' | 'refused';
+  type: 'error' | 'rotate' | 'failed' | 'warning';
   id?: number;
   code?: string;
   message?: string;
@@ -42,8 +42,4 @@ export interface AgentMessage {
   path?: string;
   written?: number;
   value?: unknown;
-  reason?: string;
-  pid?: number;
-  clients?: number;
-  role?: string;
 }
