@@ -10,6 +10,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { test } from 'node:test';
 import { BinaryLogger, logOwner, readLog } from '../src/index.js';
 import { lockPath } from '../src/lockfile.js';
@@ -211,4 +212,22 @@ test('logOwner() names the owner process and counts its connected clients', asyn
   assert.equal(await logOwner(path), undefined);
   using single = new BinaryLogger(path, 1000);
   assert.deepEqual({ ...(await logOwner(path)), holder: undefined }, { pid: process.pid, holder: undefined, multiProcess: false, clients: undefined });
+});
+
+test('worker threads of a multi-process log still share() and attach(): each thread is one more client', async (t) => {
+  const dir = tempDir(t);
+  const path = join(dir, 'events.bin');
+  using logger = new BinaryLogger(path, { maxFileSize: 2000, multiProcess: true });
+  const acked = new SharedArrayBuffer(8);
+  const worker = new Worker(new URL('./fixtures/thread-writer.js', import.meta.url), {
+    workerData: { handle: logger.share(), writer: 't', index: 0, count: 300, maxLen: 40, seed: 7, acked },
+  });
+  const other = spawnWriter({ path, name: 'p', count: 300, options: { maxFileSize: 2000, multiProcess: true } });
+  for (let i = 0; i < 300; i++) logger.write(`m:${i}:`);
+  assert.equal(await new Promise((resolve) => worker.on('exit', resolve)), 0);
+  assert.equal((await other.exited).code, 0);
+  logger.close();
+  const seen = recordsByWriter(path);
+  for (const name of ['m', 't', 'p']) assert.equal(assertWriterRecords(seen.get(name), name, 300, false), 300);
+  assertRolloverRule(path, 2000);
 });
