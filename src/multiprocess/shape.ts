@@ -5,9 +5,9 @@
  * options differ from the owner's is refused at open with
  * ERR_LOGGER_OPTIONS_MISMATCH naming each option.
  */
-import type { CodedError } from '../errors.js';
+import { ERR_LOGGER_OPTIONS_MISMATCH, type CodedError } from '../errors.js';
 
-export const ERR_LOGGER_OPTIONS_MISMATCH = 'ERR_LOGGER_OPTIONS_MISMATCH';
+export { ERR_LOGGER_OPTIONS_MISMATCH };
 
 export interface FileShape {
   maxFileSize: number;
