@@ -15,6 +15,8 @@ export const ERR_LOGGER_CLOSED = 'ERR_LOGGER_CLOSED';
 export const ERR_LOG_CORRUPT = 'ERR_LOG_CORRUPT';
 export const ERR_LOGGER_PATH_IN_USE = 'ERR_LOGGER_PATH_IN_USE';
 export const ERR_ROLLOVER_FAILED = 'ERR_ROLLOVER_FAILED';
+/** A process opened a multi-process log with file-shaping options other than its owner's. */
+export const ERR_LOGGER_OPTIONS_MISMATCH = 'ERR_LOGGER_OPTIONS_MISMATCH';
 
 /** Warning codes passed to `process.emitWarning`. */
 export const WARN_TORN_TAIL = 'BINLOG_TORN_TAIL';

@@ -12,6 +12,7 @@ export { verify, type ProblemKind, type VerifiedFile, type VerifyOptions, type V
 export { repair, type RepairAction, type RepairOptions, type RepairReport } from './repair.js';
 export { logStats, type LogStats } from './stats.js';
 export { lastRecords, type LastRecords } from './tail.js';
+export { logOwner, type LogOwner } from './multiprocess/owner-info.js';
 export { CorruptLogError, type CodedError, type CorruptReason } from './errors.js';
 export { HEADER_BYTES, MAX_PAYLOAD_BYTES } from './format.js';
 export { backupPath } from './naming.js';

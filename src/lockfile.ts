@@ -103,14 +103,18 @@ function abandoned(file: string): boolean {
   return st !== undefined && Date.now() - st.mtimeMs > LOCK_TAKE_GRACE_MS;
 }
 
-/** Take the log's lock file, or throw ERR_LOGGER_PATH_IN_USE. Returns what to release. */
-export function takeLock(path: string, fs: FsOps): { path: string; content: string } {
+/**
+ * Take the log's lock file, or throw ERR_LOGGER_PATH_IN_USE. Returns what to
+ * release. `note` (one line) follows the holder's line: a multi-process
+ * owner keeps its clients' token there, so the file is then created 0600.
+ */
+export function takeLock(path: string, fs: FsOps, note?: string): { path: string; content: string } {
   const file = lockPath(path);
-  const content = lockContent();
+  const content = lockContent() + (note === undefined ? '' : `${note}\n`);
   for (let attempt = 0; attempt < 3; attempt++) {
     let fd: number;
     try {
-      fd = fs.openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
+      fd = fs.openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, note === undefined ? 0o644 : 0o600);
     } catch (err) {
       if (!isErrno(err, 'EEXIST')) throw err;
       let held: string;
@@ -120,16 +124,19 @@ export function takeLock(path: string, fs: FsOps): { path: string; content: stri
         if (isErrno(readErr, 'ENOENT')) continue; // released meanwhile
         throw readErr;
       }
-      const [pidText, tidText, start, boot] = held.trim().split(/\s+/);
+      // The holder is on the first line; a multi-process owner's note (its
+      // clients' token) follows and must never reach an error message.
+      const holder = held.split('\n', 1)[0]!.trim();
+      const [pidText, tidText, start, boot] = holder.split(/\s+/);
       const pid = Number(pidText);
       const tid = Number(tidText);
       if (!held.endsWith('\n') || !Number.isSafeInteger(pid)) {
         // An empty or half-written lock is being taken right now (in use),
         // unless it has been so for long: its taker died between creating
         // and writing it.
-        if (!abandoned(file)) throw pathInUse(path, describeHolder(held));
+        if (!abandoned(file)) throw pathInUse(path, describeHolder(holder));
       } else if (holderAlive(pid, tid, start, boot)) {
-        throw pathInUse(path, describeHolder(held));
+        throw pathInUse(path, describeHolder(holder));
       }
       try {
         fs.unlinkSync(file); // stale: its holder is gone

@@ -53,13 +53,23 @@ export function shortHeader(offset: number, left: number): Stop {
  * the last whole record. Bytes from there to `end` are a torn tail.
  */
 export function lastWholeRecordEnd(buf: Uint8Array, start: number, end: number): number {
+  return wholeRecords(buf, start, end).end;
+}
+
+/**
+ * The whole records in `buf[start, end)`: how many, and the offset just
+ * past the last of them (bytes from there to `end` are a torn tail).
+ */
+export function wholeRecords(buf: Uint8Array, start: number, end: number): { count: number; end: number } {
   let pos = start;
+  let count = 0;
   while (end - pos >= HEADER_BYTES) {
     const next = pos + HEADER_BYTES + readHeader(buf, pos);
     if (next > end) break;
     pos = next;
+    count++;
   }
-  return pos;
+  return { count, end: pos };
 }
 
 /**

@@ -8,8 +8,8 @@
  * headers say which log the records come from, the position of the first
  * record, the position just after the last, and how many there are.
  */
-import { HEADER_BYTES } from '../index.js';
 import type { Position } from '../index.js';
+import { RecordCursor } from '../read/cursor.js';
 import { ERR_PULL_BAD_MESSAGE, codedError } from './errors.js';
 
 /** Which log the records come from (its identity; by default the subject). */
@@ -88,17 +88,11 @@ export function splitBody(data: Uint8Array, meta: MessageMeta, where: string): U
     if (meta.count !== 1) throw codedError(ERR_PULL_BAD_MESSAGE, `${where}: a payload body must hold 1 record, the headers say ${meta.count}`);
     return [data];
   }
-  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const cursor = new RecordCursor({ data: Buffer.from(data.buffer, data.byteOffset, data.byteLength) });
   const out: Uint8Array[] = [];
-  let at = 0;
-  while (at < data.length) {
-    if (data.length - at < HEADER_BYTES) throw codedError(ERR_PULL_BAD_MESSAGE, `${where}: torn record header at byte ${at}`);
-    const len = view.getUint32(at);
-    const end = at + HEADER_BYTES + len;
-    if (end > data.length) throw codedError(ERR_PULL_BAD_MESSAGE, `${where}: record at byte ${at} runs past the end of the message`);
-    out.push(data.subarray(at + HEADER_BYTES, end));
-    at = end;
-  }
+  while (cursor.next()) out.push(cursor.payload()!);
+  const stop = cursor.stop;
+  if (stop && stop.reason !== 'clean') throw codedError(ERR_PULL_BAD_MESSAGE, `${where}: not whole records at byte ${stop.offset}: ${stop.detail}`);
   if (out.length !== meta.count) throw codedError(ERR_PULL_BAD_MESSAGE, `${where}: holds ${out.length} records, the headers say ${meta.count}`);
   return out;
 }

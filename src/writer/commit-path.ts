@@ -15,6 +15,7 @@ import type { FsOps } from '../fsops.js';
 import type { LoggerHandle } from '../shared.js';
 import type { CommitEvents } from './events.js';
 import type { Settings } from './options.js';
+import { ProcessCommitPath } from '../multiprocess/process-path.js';
 import { ThreadCommitPath, type ThreadAttachment } from './thread-path.js';
 
 export interface CommitPath {
@@ -66,6 +67,8 @@ export interface CommitPathRequest {
   readonly events: CommitEvents;
   /** Join the log of another thread (from its share() handle) instead of opening it. */
   readonly attach?: ThreadAttachment | undefined;
+  /** @internal A multi-process owner's note for the lock file (multiprocess/agent.ts). */
+  readonly lockNote?: string | undefined;
 }
 
 /**
@@ -76,5 +79,8 @@ export interface CommitPathRequest {
  *   CorruptLogError ERR_LOG_CORRUPT if the current file is not a log.
  */
 export function openCommitPath(request: CommitPathRequest): CommitPath {
+  // A multi-process logger in a worker thread (attach) joins as one more
+  // client of the owner, with its own agent: it has no thread state to share.
+  if (request.settings.multiProcess) return new ProcessCommitPath(request);
   return new ThreadCommitPath(request);
 }

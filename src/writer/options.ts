@@ -65,6 +65,15 @@ export interface BinaryLoggerOptions {
    * follow() and the CLI read them transparently. Defaults to false.
    */
   compress?: boolean;
+  /**
+   * Let several processes (node:cluster or PM2 workers, independent
+   * services) open this log at once: the first becomes its owner and writes
+   * the files, the others hand their records to it over a local socket, and
+   * one of them takes over if the owner dies. Every process must pass it,
+   * with the same file-shaping options. See "Several processes" in the
+   * README. Defaults to false: a second process gets ERR_LOGGER_PATH_IN_USE.
+   */
+  multiProcess?: boolean;
   /** @internal File-system calls, for tests that make them fail. */
   fs?: FsOps;
 }
@@ -90,6 +99,7 @@ export interface Settings extends RetentionLimits {
   readonly bufferSize: number;
   readonly flushInterval: number;
   readonly compress: boolean;
+  readonly multiProcess: boolean;
 }
 
 /** True for the modes that stage records until the buffer fills or a flush. */
@@ -126,6 +136,7 @@ export function parseOptions(arg: unknown): Settings {
     maxTotalSize,
     maxAge,
     compress = false,
+    multiProcess = false,
   } = options;
   if (maxFileSize === undefined) {
     const err = invalidArgType('maxFileSize', 'of type number', undefined);
@@ -141,6 +152,7 @@ export function parseOptions(arg: unknown): Settings {
     maxTotalSize: optionalNonNegativeInteger(maxTotalSize, 'maxTotalSize'),
     maxAge: optionalNonNegativeInteger(maxAge, 'maxAge'),
     compress: optionalBoolean(compress, 'compress', false),
+    multiProcess: optionalBoolean(multiProcess, 'multiProcess', false),
   };
   if (settings.bufferSize < MIN_BUFFER_SIZE) throw outOfRange('bufferSize', `>= ${MIN_BUFFER_SIZE}`, settings.bufferSize);
   if (settings.flushInterval > MAX_FLUSH_INTERVAL_MS) {

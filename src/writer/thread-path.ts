@@ -48,12 +48,14 @@ export class ThreadCommitPath implements CommitPath, LogContext {
   readonly #channelName: string;
   #pending: QueuedEvent[] = [];
   readonly #events: CommitEvents;
+  readonly #lockNote: string | undefined;
 
   /**
    * Open the log (the owner: create the directory, take the lock file,
    * recover), or join another thread's (attach).
    */
-  constructor({ path, settings, fs, events, attach }: CommitPathRequest) {
+  constructor({ path, settings, fs, events, attach, lockNote }: CommitPathRequest) {
+    this.#lockNote = lockNote;
     this.path = path;
     this.fs = fs;
     this.settings = settings;
@@ -84,7 +86,7 @@ export class ThreadCommitPath implements CommitPath, LogContext {
     // Fail on a path we cannot write (EISDIR, EACCES, ENOTDIR) with the
     // OS error naming the log, before anything is created beside it.
     fs.closeSync(fs.openSync(path, APPEND_FLAGS, FILE_MODE));
-    this.#lockFile = takeLock(path, fs);
+    this.#lockFile = takeLock(path, fs, this.#lockNote);
     try {
       recover(this);
     } catch (err) {

@@ -1,0 +1,366 @@
+/**
+ * The agent: one helper thread per multi-process logger, doing the socket
+ * I/O so that write() in the caller's thread can stay synchronous (the
+ * caller waits on Atomics.wait while the agent's event loop runs, as
+ * synckit and pino's thread-stream do).
+ *
+ * The agent is either the log's owner (it holds the lock file, writes the
+ * files through the threads' commit path, writer/thread-path.ts, runs the
+ * owner's housekeeping, and serves the other processes)
+ * or a client (it forwards batches to the owner). Batches from its own
+ * caller go the same way in both roles, so ownership can move between
+ * processes without the caller noticing:
+ *
+ *   - the owner's connection ends (it died, or closed the log): the agent
+ *     reads the lock file again and connects to the new owner, or takes the
+ *     lock itself (an open after a crash: torn tail cut, rollover finished)
+ *     when the old holder is gone; one process wins, the others connect to
+ *     it. Unacknowledged batches are then sent again, in order.
+ *   - the owner is alive but stopped (SIGSTOP): after STALL_MS without an
+ *     acknowledgement the agent breaks its lock and takes over (above).
+ *   - fencing: an owner checks, before every commit, that the lock file is
+ *     still the one it created. A stopped owner that resumes finds it
+ *     replaced, writes nothing, drops its connections and becomes a client.
+ */
+import { statSync, writeSync, type BigIntStats } from 'node:fs';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { nodeFs } from '../fsops.js';
+import { describeHolder, lockPath } from '../lockfile.js';
+import { Housekeeping } from '../writer/housekeeping.js';
+import { ThreadCommitPath } from '../writer/thread-path.js';
+import { ClientLink } from './link.js';
+import { breakLock, encodeNote, newNote, processStopped, readLockView, type OwnerNote } from './rendezvous.js';
+import { ERR_FENCED, OwnerServer } from './server.js';
+import { ERR_LOGGER_OPTIONS_MISMATCH, fileShape, optionsMismatch, type FileShape } from './shape.js';
+import { ACKED, ROLE, ROLE_CLIENT, ROLE_CLOSED, ROLE_FAILED, ROLE_OWNER, WAKE, type AgentData, type ToAgent } from './slots.js';
+
+/** An owner that leaves a batch unacknowledged this long, and is stopped, is replaced. */
+export const STALL_MS = 1000;
+/** Between two attempts to connect or take the lock while ownership moves. */
+const RETRY_MS = 15;
+/** The longest a closing owner waits for its last acknowledgements to leave. */
+const DRAIN_MS = 1000;
+
+const data = workerData as AgentData;
+const ctl = new Int32Array(data.ctl);
+const reply: MessagePort = data.reply;
+const shape: FileShape = fileShape(data.settings);
+
+interface Batch {
+  id: number;
+  records: Uint8Array;
+  sentAt: number;
+}
+
+/** Batches from our caller not yet acknowledged, in order. */
+const pending: Batch[] = [];
+let closing = false;
+let opened = false;
+/** The owner's own commit path to the files (one thread: the lock's atomics are skipped). */
+let logger: ThreadCommitPath | undefined;
+let housekeeping: Housekeeping | undefined;
+let server: OwnerServer | undefined;
+let lockStamp: BigIntStats | undefined;
+let link: ClientLink | undefined;
+/** The lock file content of the owner we talk to, to break it if it stalls. */
+let ownerLock: { content: string; pid: number } | undefined;
+let retryTimer: NodeJS.Timeout | undefined;
+/**
+ * The lock file content of an owner we could not connect to: the next
+ * attempt tries to take the lock instead (takeLock() tells a dead holder
+ * from a live one that is still starting to listen).
+ */
+let unreachable: string | undefined;
+
+const DEBUG = process.env.BINLOG_DEBUG_AGENT === '1';
+function debug(what: string): void {
+  if (DEBUG) writeSync(2, `[agent ${process.pid}] ${what}\n`);
+}
+
+function wake(): void {
+  Atomics.add(ctl, WAKE, 1);
+  Atomics.notify(ctl, WAKE);
+}
+
+function setRole(role: number): void {
+  Atomics.store(ctl, ROLE, role);
+  wake();
+}
+
+/** Batch `id` is done (written, or refused with an error already posted). */
+function done(id: number): void {
+  Atomics.store(ctl, ACKED, id | 0);
+  wake();
+}
+
+function postError(id: number, err: { code?: unknown; message?: unknown; syscall?: unknown; path?: unknown; written?: unknown }): void {
+  reply.postMessage({ type: 'error', id, code: err.code, message: err.message, syscall: err.syscall, path: err.path, written: err.written });
+}
+
+/** A failure before the first role was reached: the caller's constructor throws it. */
+function failOpen(err: { code?: unknown; message?: unknown; syscall?: unknown; path?: unknown }): void {
+  closing = true;
+  postError(-1, err);
+  setRole(ROLE_FAILED);
+}
+
+// ------------------------------------------------------------------ owner
+
+function fence(): void {
+  const now = statSync(lockPath(data.path), { bigint: true, throwIfNoEntry: false });
+  const mine = lockStamp!;
+  if (!now || now.ino !== mine.ino || now.dev !== mine.dev || now.mtimeNs !== mine.mtimeNs || now.size !== mine.size) {
+    throw Object.assign(new Error(`Lost ownership of "${data.path}"`), { code: ERR_FENCED });
+  }
+}
+
+/** Commit framed records as the owner, after the fencing check. */
+function commit(records: Buffer): void {
+  fence();
+  const local = logger!;
+  try {
+    local.commit(records, records.length);
+  } catch (err) {
+    if (typeof err === 'object' && err !== null) Object.assign(err, { written: local.committed });
+    throw err;
+  } finally {
+    local.drainEvents();
+  }
+}
+
+function reportFailure(err: unknown): void {
+  const e = err as NodeJS.ErrnoException;
+  reply.postMessage({ type: 'failed', message: e.message ?? String(err), code: e.code });
+}
+
+async function becomeOwner(): Promise<boolean> {
+  const note: OwnerNote = newNote(data.path);
+  const content = encodeNote(note);
+  const settings = { ...data.settings, durability: shape.fsync ? 'fsync' : 'sync', multiProcess: false } as const;
+  try {
+    logger = new ThreadCommitPath({
+      path: data.path,
+      settings,
+      fs: nodeFs,
+      lockNote: content,
+      events: {
+        rotated: (backup) => {
+          reply.postMessage({ type: 'rotate', value: backup });
+          housekeeping?.rotated(backup);
+        },
+        failed: reportFailure,
+      },
+    });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_LOGGER_PATH_IN_USE') return false;
+    throw err;
+  }
+  lockStamp = statSync(lockPath(data.path), { bigint: true });
+  housekeeping = new Housekeeping(data.path, settings, nodeFs, { compressed: () => undefined, failed: reportFailure });
+  housekeeping.atOpen();
+  logger.drainEvents();
+  server = new OwnerServer(note, shape, { commit, refused: (reason) => debug(`refused a connection: ${reason}`) });
+  try {
+    await server.listen();
+  } catch (err) {
+    stepDown();
+    throw err;
+  }
+  opened = true;
+  debug(`owner, ${pending.length} pending`);
+  setRole(ROLE_OWNER);
+  commitPending();
+  return true;
+}
+
+/** Commit what our caller sent, in order, as the owner. */
+function commitPending(): void {
+  while (pending.length > 0 && logger) {
+    const batch = pending[0]!;
+    try {
+      commit(Buffer.from(batch.records.buffer, batch.records.byteOffset, batch.records.byteLength));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === ERR_FENCED) {
+        stepDown();
+        schedule(0);
+        return;
+      }
+      pending.shift();
+      postError(batch.id, err as Error);
+      done(batch.id);
+      continue;
+    }
+    pending.shift();
+    done(batch.id);
+  }
+}
+
+/** We are not the owner any more (fenced, or failed to serve): let go without touching the files. */
+function stepDown(): void {
+  debug('step down');
+  server?.close();
+  server = undefined;
+  // close() releases the lock only if it is still ours: a successor's stays.
+  try {
+    logger?.close();
+  } catch {
+    // the lock file or a descriptor is gone already
+  }
+  logger = undefined;
+  housekeeping = undefined;
+  lockStamp = undefined;
+  Atomics.store(ctl, ROLE, ROLE_CLIENT);
+}
+
+// ----------------------------------------------------------------- client
+
+function connectTo(note: OwnerNote, lockContent: string, pid: number): void {
+  ownerLock = { content: lockContent, pid };
+  const hello = { pid: process.pid, options: shape };
+  let welcomed = false;
+  const current = new ClientLink(note, hello, {
+    welcome: () => {
+      welcomed = true;
+      opened = true;
+      setRole(ROLE_CLIENT);
+      const now = Date.now();
+      for (const batch of pending) {
+        batch.sentAt = now;
+        current.send(batch.id, batch.records);
+      }
+    },
+    ack: (id) => {
+      while (pending.length > 0) {
+        const batch = pending.shift()!;
+        done(batch.id);
+        if (batch.id === id) break;
+      }
+    },
+    error: (message) => {
+      if (message.code === ERR_LOGGER_OPTIONS_MISMATCH) {
+        const differences = Array.isArray(message.differences) ? (message.differences as string[]) : [];
+        const err = optionsMismatch(data.path, Number(message.pid), differences);
+        current.destroy();
+        link = undefined;
+        if (!opened) failOpen(err);
+        else for (const batch of pending.splice(0)) (postError(batch.id, err), done(batch.id));
+        return;
+      }
+      const id = Number(message.id);
+      while (pending.length > 0) {
+        const batch = pending.shift()!;
+        if (batch.id === id) {
+          postError(id, message);
+          done(id);
+          break;
+        }
+        done(batch.id);
+      }
+    },
+    lost: (reason) => {
+      debug(`lost ${reason}, welcomed ${welcomed}, ${pending.length} pending`);
+      if (link === current) link = undefined;
+      if (!welcomed) unreachable = lockContent;
+      if (!closing) schedule(welcomed ? 0 : RETRY_MS);
+    },
+  });
+  link = current;
+}
+
+/** Find the owner, or become it; again and again until one works. */
+async function attempt(): Promise<void> {
+  retryTimer = undefined;
+  if (closing || link || logger) return;
+  try {
+    const view = readLockView(data.path);
+    if (view?.note && view.content !== unreachable) {
+      connectTo(view.note, view.content, view.pid);
+      return;
+    }
+    unreachable = undefined;
+    if (view && !view.note && !opened && view.content.endsWith('\n')) {
+      // A whole lock without a note: a logger opened without multiProcess.
+      const err = Object.assign(
+        new Error(
+          `Another BinaryLogger has the log "${data.path}" open without multiProcess (${describeHolder(view.holder)}); open it with { multiProcess: true } in every process`,
+        ),
+        { code: 'ERR_LOGGER_PATH_IN_USE' },
+      );
+      failOpen(err);
+      return;
+    }
+    if (await becomeOwner()) return;
+  } catch (err) {
+    if (!opened) {
+      failOpen(err as Error);
+      return;
+    }
+    reportFailure(err);
+  }
+  schedule(RETRY_MS);
+}
+
+function schedule(ms: number): void {
+  if (closing || retryTimer) return;
+  // Jitter, so that clients racing for ownership spread out.
+  retryTimer = setTimeout(() => void attempt(), ms + Math.floor(Math.random() * RETRY_MS));
+}
+
+/** A stopped owner answers nobody: replace it (see the module comment). */
+function checkStall(): void {
+  if (!link || pending.length === 0 || !ownerLock) return;
+  if (Date.now() - pending[0]!.sentAt < STALL_MS) return;
+  if (!processStopped(ownerLock.pid)) return;
+  breakLock(data.path, ownerLock.content);
+  link.destroy();
+  link = undefined;
+  schedule(0);
+}
+
+// ----------------------------------------------------------------- caller
+
+async function close(): Promise<void> {
+  debug(`close: server ${server !== undefined} logger ${logger !== undefined}`);
+  closing = true;
+  if (retryTimer) clearTimeout(retryTimer);
+  clearInterval(stallTimer);
+  link?.destroy();
+  link = undefined;
+  if (server) {
+    // Acknowledgements already written must reach their clients, or they
+    // would send those batches again to the next owner (a duplicate).
+    const draining = server;
+    server = undefined;
+    await draining.drain(DRAIN_MS);
+  }
+  if (logger) stepDown();
+  for (const batch of pending.splice(0)) {
+    postError(batch.id, { code: 'ERR_LOGGER_CLOSED', message: `The logger for "${data.path}" is closed` });
+    done(batch.id);
+  }
+  setRole(ROLE_CLOSED);
+  parentPort!.close();
+  reply.close();
+}
+
+// Warnings of this thread (a torn tail cut when taking over, ...) belong to
+// the caller's thread, where the application listens for them.
+process.emitWarning = ((warning: string | Error, options?: { code?: string; detail?: string } | string) => {
+  const message = typeof warning === 'string' ? warning : warning.message;
+  const opts = typeof options === 'object' ? options : {};
+  reply.postMessage({ type: 'warning', message, code: opts.code, detail: opts.detail });
+}) as typeof process.emitWarning;
+
+const stallTimer = setInterval(checkStall, STALL_MS / 4);
+stallTimer.unref();
+
+parentPort!.on('message', (message: ToAgent) => {
+  if (message.type === 'batch') {
+    const batch: Batch = { id: message.id, records: message.records, sentAt: Date.now() };
+    pending.push(batch);
+    if (logger) commitPending();
+    else if (link) link.send(batch.id, batch.records);
+  } else if (message.type === 'close') void close();
+});
+
+void attempt();

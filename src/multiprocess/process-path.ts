@@ -1,0 +1,164 @@
+/**
+ * The commit path of a multi-process log (writer/commit-path.ts): hands
+ * framed records to this logger's agent thread (agent.ts) and waits on
+ * Atomics.wait until the owner process has them in the file. The agent does
+ * the socket I/O in its own event loop, so write() in this thread stays
+ * synchronous without a busy loop (as synckit and pino's thread-stream do).
+ * One commit costs a message to the agent, a round trip over the socket
+ * and a wake-up: tens of microseconds (bench/multiprocess.js).
+ *
+ * Delivery: a batch the owner acknowledged is in the file. A batch in
+ * flight when the owner died is sent again to the next owner, so it may be
+ * in the file twice (at-least-once), never lost silently. A batch the owner
+ * refused (ENOSPC, ...) comes back as that error, thrown by the commit,
+ * with `committed` at the bytes that did reach the file: the logger keeps
+ * the rest staged, exactly as with one process.
+ */
+import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import { loggerClosed, outOfRange } from '../errors.js';
+import { HANDLE_TAG, SharedState, type LoggerHandle } from '../shared.js';
+import type { CommitPath, CommitPathRequest } from '../writer/commit-path.js';
+import type { CommitEvents } from '../writer/events.js';
+import type { Settings } from '../writer/options.js';
+import { MAX_CLIENT_PAYLOAD_BYTES } from './protocol.js';
+import { ACKED, CTL_SLOTS, ROLE, ROLE_CLOSED, ROLE_FAILED, ROLE_STARTING, WAKE, type AgentData, type AgentMessage, type ToAgent } from './slots.js';
+
+/** Re-check the agent this often while waiting (it cannot die alone, but a hang must show). */
+const WAIT_SLICE_MS = 1000;
+
+export class ProcessCommitPath implements CommitPath {
+  readonly owner = false;
+  readonly #path: string;
+  readonly #settings: Settings;
+  readonly #ctl: Int32Array;
+  readonly #reply: MessagePort;
+  readonly #worker: Worker;
+  readonly #events: CommitEvents;
+  #nextId = 1;
+  #committed = 0;
+  /** Errors the agent reported, by batch id (-1: could not open). */
+  readonly #errors = new Map<number, Error>();
+  /** Events for drainEvents(), in order. */
+  #queued: Array<{ kind: 'rotate'; backup: string } | { kind: 'error'; error: Error }> = [];
+  #closed = false;
+
+  /** Start the agent and wait until it is the owner or a client. Throws what kept it from either. */
+  constructor({ path, settings, events }: CommitPathRequest) {
+    this.#path = path;
+    this.#settings = settings;
+    this.#events = events;
+    const ctl = new SharedArrayBuffer(CTL_SLOTS * 4);
+    this.#ctl = new Int32Array(ctl);
+    const { port1, port2 } = new MessageChannel();
+    this.#reply = port1;
+    const data: AgentData = { path, settings, ctl, reply: port2 };
+    this.#worker = new Worker(new URL('./agent.js', import.meta.url), { workerData: data, transferList: [port2] });
+    // The agent serves other processes, but never keeps this one alive.
+    this.#worker.unref();
+    this.#reply.on('message', (m: AgentMessage) => {
+      this.#handle(m);
+      this.drainEvents();
+    });
+    this.#reply.unref();
+    this.#waitUntil(() => Atomics.load(this.#ctl, ROLE) !== ROLE_STARTING);
+    this.#drain();
+    if (Atomics.load(this.#ctl, ROLE) === ROLE_FAILED) {
+      this.#closed = true;
+      void this.#worker.terminate();
+      throw this.#errors.get(-1) ?? new Error(`Could not open "${path}"`);
+    }
+  }
+
+  get committed(): number {
+    return this.#committed;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Send `buf[0, end)` (whole framed records) and wait until the owner wrote them. */
+  commit(buf: Uint8Array, end: number): void {
+    this.#committed = 0;
+    if (this.#closed) throw loggerClosed(this.#path);
+    if (end > MAX_CLIENT_PAYLOAD_BYTES) {
+      throw outOfRange('payload.byteLength', `<= ${MAX_CLIENT_PAYLOAD_BYTES} in a multi-process log`, end);
+    }
+    const id = this.#nextId;
+    this.#nextId = (this.#nextId + 1) | 0 || 1;
+    const records = new Uint8Array(end);
+    records.set(buf.subarray(0, end));
+    this.#worker.postMessage({ type: 'batch', id, records } satisfies ToAgent);
+    this.#waitUntil(() => ((Atomics.load(this.#ctl, ACKED) - id) | 0) >= 0);
+    this.#drain();
+    const err = this.#errors.get(id);
+    if (err) {
+      this.#errors.delete(id);
+      this.#committed = (err as { written?: number }).written ?? 0;
+      throw err;
+    }
+    this.#committed = end;
+  }
+
+  drainEvents(): void {
+    for (let e = this.#queued.shift(); e !== undefined; e = this.#queued.shift()) {
+      if (e.kind === 'rotate') this.#events.rotated(e.backup);
+      else this.#events.failed(e.error);
+    }
+  }
+
+  /** This process leaves: an owner releases the lock, and its clients elect the next one. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#worker.postMessage({ type: 'close' } satisfies ToAgent);
+    this.#waitUntil(() => Atomics.load(this.#ctl, ROLE) === ROLE_CLOSED);
+    this.#drain();
+  }
+
+  /**
+   * A worker thread's logger from this handle is one more process-style
+   * client of the owner (its own agent); it shares no state with this one.
+   */
+  share(): LoggerHandle {
+    return { tag: HANDLE_TAG, state: new SharedState().buffer, channel: '', path: this.#path, options: { ...this.#settings } };
+  }
+
+  /** Sleep until `ready()`; the agent bumps WAKE (and notifies) after every change it makes. */
+  #waitUntil(ready: () => boolean): void {
+    for (;;) {
+      // Read WAKE before looking: a change after the look bumps it, and the wait returns at once.
+      const wake = Atomics.load(this.#ctl, WAKE);
+      if (ready()) return;
+      Atomics.wait(this.#ctl, WAKE, wake, WAIT_SLICE_MS);
+    }
+  }
+
+  #drain(): void {
+    for (let m = receiveMessageOnPort(this.#reply); m; m = receiveMessageOnPort(this.#reply)) this.#handle(m.message as AgentMessage);
+  }
+
+  #handle(m: AgentMessage): void {
+    switch (m.type) {
+      case 'error': {
+        const err = Object.assign(new Error(m.message ?? 'unknown error'), { code: m.code, syscall: m.syscall, path: m.path ?? this.#path });
+        if (m.written !== undefined) Object.assign(err, { written: m.written });
+        if (m.code === undefined) delete (err as { code?: unknown }).code;
+        if (m.syscall === undefined) delete (err as { syscall?: unknown }).syscall;
+        this.#errors.set(m.id ?? -1, err);
+        break;
+      }
+      case 'rotate':
+        this.#queued.push({ kind: 'rotate', backup: String(m.value) });
+        break;
+      case 'failed':
+        this.#queued.push({ kind: 'error', error: Object.assign(new Error(m.message), { code: m.code }) });
+        break;
+      case 'warning':
+        // Warnings of the agent (a torn tail cut at takeover, ...) are this
+        // process's: emitted here, where the application listens.
+        process.emitWarning(m.message ?? '', { code: m.code, detail: m.detail });
+        break;
+    }
+  }
+}

@@ -1,0 +1,206 @@
+/**
+ * The owner's side of the socket: accepts client processes, checks their
+ * token and options, and commits their batches through the owner's logger,
+ * acknowledging each batch once its records are handed to the OS (and
+ * synced, in the fsync modes). Runs in the owner's agent thread.
+ *
+ * A connection that does not present the token in its first frame within
+ * HELLO_TIMEOUT_MS, sends a frame the protocol does not allow, or a batch
+ * whose records are not whole, is closed without writing anything of it.
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import { timingSafeEqual } from 'node:crypto';
+import {
+  BATCH,
+  ERROR,
+  FrameReader,
+  HELLO,
+  HELLO_TIMEOUT_MS,
+  STATUS,
+  WELCOME,
+  ackFrame,
+  jsonFrame,
+  parseBatch,
+  parseJson,
+  type Frame,
+} from './protocol.js';
+import { ERR_LOGGER_OPTIONS_MISMATCH, shapeDifferences, type FileShape } from './shape.js';
+import { removeSocket, type OwnerNote } from './rendezvous.js';
+
+/** Thrown by a commit when this process is no longer the owner: drop every connection unanswered. */
+export const ERR_FENCED = 'ERR_BINLOG_FENCED';
+
+export interface ServerHooks {
+  /** Commit whole framed records; throws the OS error (with `written` bytes) or an ERR_FENCED error. */
+  commit(records: Buffer): void;
+  /** A connection was refused (bad token, garbage); for tests and diagnostics. */
+  refused?(reason: string): void;
+}
+
+interface Conn {
+  socket: Socket;
+  reader: FrameReader;
+  authed: boolean;
+  client: boolean;
+}
+
+export class OwnerServer {
+  readonly #note: OwnerNote;
+  readonly #shape: FileShape;
+  readonly #hooks: ServerHooks;
+  readonly #server: Server;
+  readonly #conns = new Set<Conn>();
+  readonly #token: Buffer;
+  /** Set by close() and drain(): nothing more is committed or acknowledged. */
+  #closing = false;
+
+  constructor(note: OwnerNote, shape: FileShape, hooks: ServerHooks) {
+    this.#note = note;
+    this.#shape = shape;
+    this.#hooks = hooks;
+    this.#token = Buffer.from(note.token, 'utf8');
+    this.#server = createServer((socket) => this.#accept(socket));
+  }
+
+  /** Start listening on the note's socket. */
+  listen(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#server.once('error', reject);
+      // exclusive: in a node:cluster worker, listen() would otherwise ask the
+      // primary for a shared handle (and wait forever in our agent thread).
+      this.#server.listen({ path: this.#note.socket, exclusive: true }, () => {
+        this.#server.off('error', reject);
+        resolve();
+      });
+    });
+  }
+
+  /** Client processes connected now (not counting `logOwner()` probes). */
+  get clients(): number {
+    let n = 0;
+    for (const c of this.#conns) if (c.client) n++;
+    return n;
+  }
+
+  /**
+   * Stop listening and drop every connection at once, unanswered: their
+   * unacknowledged batches go to the next owner. For a fenced owner, which
+   * must not commit or acknowledge anything more.
+   */
+  close(): void {
+    this.#closing = true;
+    this.#server.close();
+    for (const c of this.#conns) c.socket.destroy();
+    this.#conns.clear();
+    removeSocket(this.#note.socket);
+  }
+
+  /**
+   * Stop committing, and end every connection once the acknowledgements
+   * already written have left (at most `ms`), so that no client sends a
+   * committed batch again to the next owner. Resolves when done.
+   */
+  drain(ms: number): Promise<void> {
+    this.#closing = true;
+    this.#server.close();
+    removeSocket(this.#note.socket);
+    const ends = [...this.#conns].map(
+      (c) =>
+        new Promise<void>((resolve) => {
+          c.socket.once('close', () => resolve());
+          c.socket.end();
+        }),
+    );
+    const timer = new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+    return Promise.race([Promise.all(ends).then(() => undefined), timer]).then(() => {
+      for (const c of this.#conns) c.socket.destroy();
+      this.#conns.clear();
+    });
+  }
+
+  #accept(socket: Socket): void {
+    const conn: Conn = { socket, reader: new FrameReader(), authed: false, client: false };
+    this.#conns.add(conn);
+    socket.setNoDelay(true);
+    const timer = setTimeout(() => this.#refuse(conn, 'no HELLO in time'), HELLO_TIMEOUT_MS);
+    timer.unref();
+    socket.on('data', (data: Buffer) => {
+      let frames: Frame[];
+      try {
+        frames = conn.reader.push(data);
+      } catch (err) {
+        this.#refuse(conn, (err as Error).message);
+        return;
+      }
+      for (const frame of frames) {
+        if (socket.destroyed) return;
+        if (!conn.authed) {
+          clearTimeout(timer);
+          this.#hello(conn, frame);
+        } else this.#frame(conn, frame);
+      }
+    });
+    socket.on('error', () => socket.destroy());
+    socket.on('close', () => {
+      clearTimeout(timer);
+      this.#conns.delete(conn);
+    });
+  }
+
+  #refuse(conn: Conn, reason: string): void {
+    conn.socket.destroy();
+    this.#conns.delete(conn);
+    this.#hooks.refused?.(reason);
+  }
+
+  #hello(conn: Conn, frame: Frame): void {
+    const hello = frame.type === HELLO ? parseJson(frame) : undefined;
+    const token = typeof hello?.token === 'string' ? Buffer.from(hello.token, 'utf8') : undefined;
+    if (!hello || !token || token.length !== this.#token.length || !timingSafeEqual(token, this.#token)) {
+      this.#refuse(conn, 'bad or missing token');
+      return;
+    }
+    if (hello.role === 'monitor') {
+      conn.authed = true;
+      conn.socket.write(jsonFrame(WELCOME, { pid: process.pid }));
+      return;
+    }
+    const differences = shapeDifferences(hello.options, this.#shape);
+    if (differences.length > 0) {
+      conn.socket.end(jsonFrame(ERROR, { id: -1, code: ERR_LOGGER_OPTIONS_MISMATCH, differences, pid: process.pid }));
+      this.#conns.delete(conn);
+      return;
+    }
+    conn.authed = true;
+    conn.client = true;
+    conn.socket.write(jsonFrame(WELCOME, { pid: process.pid }));
+  }
+
+  #frame(conn: Conn, frame: Frame): void {
+    if (frame.type === STATUS) {
+      conn.socket.write(jsonFrame(STATUS, { pid: process.pid, clients: this.clients }));
+      return;
+    }
+    if (this.#closing) return;
+    const batch = frame.type === BATCH && conn.client ? parseBatch(frame.body) : undefined;
+    if (!batch) {
+      this.#refuse(conn, frame.type === BATCH ? 'a batch whose records are not whole' : `frame type ${frame.type}`);
+      return;
+    }
+    try {
+      this.#hooks.commit(batch.records);
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException & { written?: number };
+      if (e.code === ERR_FENCED) {
+        this.close();
+        return;
+      }
+      conn.socket.write(
+        jsonFrame(ERROR, { id: batch.id, code: e.code ?? 'BINLOG_ERROR', message: e.message, syscall: e.syscall, path: e.path, written: e.written ?? 0 }),
+      );
+      return;
+    }
+    conn.socket.write(ackFrame(batch.id, batch.count));
+  }
+}
+
