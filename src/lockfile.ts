@@ -95,6 +95,13 @@ export function describeHolder(content: string): string {
   return tid > 0 ? `process ${pid}, thread ${tid}` : `process ${pid}, Node thread ${-tid - 1}`;
 }
 
+/** True if the holder on a lock file's first line is a live thread (not one that died, nor a reused pid). */
+export function isHolderAlive(holder: string): boolean {
+  const [pidText, tidText, start, boot] = holder.trim().split(/\s+/);
+  const pid = Number(pidText);
+  return Number.isSafeInteger(pid) && pid > 0 && holderAlive(pid, Number(tidText), start, boot);
+}
+
 /** A lock file that is not whole this long after it was created was abandoned. */
 export const LOCK_TAKE_GRACE_MS = 5000;
 

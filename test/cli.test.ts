@@ -208,10 +208,12 @@ test('stats prints files, totals, payload sizes and backup numbers', (t) => {
       'total          1100       40  in 2 files',
       'payload bytes: min 19, mean 23.5, max 29',
       'backups: first 0, last 0',
+      'open by: nobody',
       '',
     ].join('\n'),
   );
   const json = JSON.parse(binlog(cwd, ['stats', 'logs/events.bin', '--json']).stdout);
+  assert.equal(json.owner, null);
   assert.deepEqual(json.totals, { files: 2, bytes: 1100, records: 40, payloadBytes: 940 });
   assert.deepEqual(json.payload, { min: 19, mean: 23.5, max: 29 });
   assert.deepEqual(json.backups, { first: 0, last: 0 });
@@ -230,10 +232,30 @@ test('stats prints files, totals, payload sizes and backup numbers', (t) => {
       'total          1017       37  in 3 files',
       'payload bytes: min 19, mean 23.4, max 29',
       'backups: first 0, last 5',
+      'open by: nobody',
       '',
     ].join('\n'),
     "binlog stats: 2 problems found; the counts cover whole records only ('binlog verify logs/events.bin' lists them)\n",
   );
+});
+
+test('stats names the process that has the log open, and for multiProcess how many client processes write through it', async (t) => {
+  const cwd = tempDir(t);
+  const path = join(cwd, 'events.bin');
+  const plain = new BinaryLogger(path, 1000);
+  plain.write('one');
+  const open = await binlogAsync(cwd, ['stats', 'events.bin']);
+  assert.equal(open.code, 0, open.stderr);
+  assert.match(open.stdout, new RegExp(`\\nopen by: process ${process.pid}, thread \\d+\\n$`));
+  plain.close();
+  const shared = new BinaryLogger(path, { maxFileSize: 1000, multiProcess: true });
+  t.after(() => shared.close());
+  const json = await binlogAsync(cwd, ['stats', 'events.bin', '--json']);
+  assert.equal(json.code, 0, json.stderr);
+  const { owner } = JSON.parse(json.stdout) as { owner: { pid: number; multiProcess: boolean; clients: number } };
+  assert.deepEqual([owner.pid, owner.multiProcess, owner.clients], [process.pid, true, 0]);
+  const text = await binlogAsync(cwd, ['stats', 'events.bin']);
+  assert.match(text.stdout, new RegExp(`\\nopen by: process ${process.pid}, thread \\d+ \\(multiProcess, 0 client processes\\)\\n$`));
 });
 
 test('verify prints ok and exits 0 on a sound log; each problem with file, offset and kind and exits 1 otherwise', (t) => {

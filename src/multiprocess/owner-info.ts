@@ -2,7 +2,7 @@
  * logOwner(): who has a log open, for `binlog stats` and for operators.
  */
 import { toPath } from '../validate.js';
-import { describeHolder } from '../lockfile.js';
+import { describeHolder, isHolderAlive } from '../lockfile.js';
 import { ClientLink } from './link.js';
 import { readLockView } from './rendezvous.js';
 
@@ -28,7 +28,7 @@ const ASK_TIMEOUT_MS = 1000;
 /**
  * The process that has the log at `filePath` open and, for a multi-process
  * log, how many client processes it serves; undefined if the log is not
- * open (no lock file). Asks the owner over its socket, with the token from
+ * open (no lock file, or one left by a process that died). Asks the owner over its socket, with the token from
  * the lock file (so only its user or root gets the count).
  *
  * @throws the OS error (EACCES) if the lock file cannot be read.
@@ -41,7 +41,8 @@ const ASK_TIMEOUT_MS = 1000;
 export async function logOwner(filePath: string | URL): Promise<LogOwner | undefined> {
   const path = toPath(filePath);
   const view = readLockView(path);
-  if (!view) return undefined;
+  // A lock file left by a process that died is no owner.
+  if (!view || !isHolderAlive(view.holder)) return undefined;
   const base = { pid: view.pid, holder: describeHolder(view.holder), multiProcess: view.note !== undefined };
   const note = view.note;
   if (!note) return { ...base, clients: undefined };

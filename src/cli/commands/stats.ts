@@ -1,5 +1,5 @@
 /** binlog stats: files, sizes, record counts and payload sizes of a log. */
-import { logStats, type LogStats } from '../../index.js';
+import { logOwner, logStats, type LogOwner, type LogStats } from '../../index.js';
 import { logArg } from '../args.js';
 import { defineCommand, EXIT_OK, EXIT_PROBLEM } from '../command.js';
 import { requireLog } from '../log-files.js';
@@ -9,11 +9,13 @@ import { plural, round } from '../output.js';
 export const stats = defineCommand({
   name: 'stats',
   synopsis: 'stats <log> [--json]',
-  summary: 'files, sizes, record counts, payload sizes',
+  summary: 'files, sizes, record counts, payload sizes, who has it open',
   help: `Summarize the log: each file with its size in bytes and its record count,
 the totals, payload sizes (min, mean, max) and the first and last backup
-number. Counts cover whole records; if binlog verify would find problems,
-they are counted on stderr and the exit status is 1.
+number, and who has the log open: the owner process and, for a log opened
+with multiProcess, how many client processes write through it. Counts cover
+whole records; if binlog verify would find problems, they are counted on
+stderr and the exit status is 1.
 
 Options:
   --json        print one JSON object instead of the table
@@ -26,7 +28,8 @@ verify), 2 usage error.`,
     const path = logArg(positionals);
     requireLog(path);
     const result = logStats(path);
-    await out.text(values.json ? `${JSON.stringify(result, null, 2)}\n` : table(result));
+    const owner = await logOwner(path);
+    await out.text(values.json ? `${JSON.stringify({ ...result, owner: owner ?? null }, null, 2)}\n` : table(result) + ownerLine(owner));
     await out.flush();
     if (result.problems.length > 0) {
       process.stderr.write(
@@ -52,4 +55,11 @@ function table(s: LogStats): string {
   const b = s.backups;
   lines.push(b ? `backups: first ${b.first}, last ${b.last}` : 'backups: none');
   return `${lines.join('\n')}\n`;
+}
+
+/** Who has the log open: "open by: process 123, thread 456 (multiProcess, 3 client processes)", or "open by: nobody". */
+function ownerLine(owner: LogOwner | undefined): string {
+  if (!owner) return 'open by: nobody\n';
+  const clients = owner.clients === undefined ? '? client processes' : `${owner.clients} client process${owner.clients === 1 ? '' : 'es'}`;
+  return `open by: ${owner.holder}${owner.multiProcess ? ` (multiProcess, ${clients})` : ''}\n`;
 }
