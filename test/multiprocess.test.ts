@@ -6,8 +6,8 @@
  * flushes in clients, and strangers on the socket.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -17,7 +17,7 @@ import { lockPath } from '../src/lockfile.js';
 import { readLockView } from '../src/multiprocess/rendezvous.js';
 import { HELLO, jsonFrame } from '../src/multiprocess/protocol.js';
 import { fileShape } from '../src/multiprocess/shape.js';
-import { REPO_ROOT, frame, tempDir } from './helpers.js';
+import { frame, tempDir } from './helpers.js';
 import { assertRolloverRule, assertWriterRecords, recordsByWriter, spawnWriter } from './multiprocess-helpers.js';
 import type { Durability } from '../src/index.js';
 
@@ -230,17 +230,4 @@ test('worker threads of a multi-process log still share() and attach(): each thr
   const seen = recordsByWriter(path);
   for (const name of ['m', 't', 'p']) assert.equal(assertWriterRecords(seen.get(name), name, 300, false), 300);
   assertRolloverRule(path, 2000);
-});
-
-test('the node:cluster example of the README section runs verbatim: 4 workers, 4000 records', async (t) => {
-  const dir = tempDir(t);
-  const doc = readFileSync(join(REPO_ROOT, 'docs', 'README-multiprocess-section.md'), 'utf8');
-  const example = /```js\n([\s\S]*?)```/.exec(doc)![1]!;
-  mkdirSync(join(dir, 'node_modules'));
-  symlinkSync(REPO_ROOT, join(dir, 'node_modules', 'binary-logger'), 'dir');
-  writeFileSync(join(dir, 'example.mjs'), example);
-  const out = execFileSync(process.execPath, ['example.mjs'], { cwd: dir, encoding: 'utf8' });
-  assert.equal(out, '4000 records\n');
-  const seen = recordsByWriter(join(dir, 'logs', 'events.bin'));
-  assert.equal(seen.size, 4);
 });
