@@ -11,7 +11,7 @@
 //
 // See bench/README.md.
 
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -108,6 +108,24 @@ const WORKLOADS = [
     contenders: Object.keys(LATENCY_CONTENDERS),
     intervalMs: INTERVAL_MS,
   },
+  // Two workloads measured by scripts of their own (each starts what it needs: processes, a nats-server)
+  // and reported as the tables they print; no chart.
+  {
+    id: 'P1',
+    kind: 'script',
+    title: 'P1: several processes writing W1 records into one log (bench/multiprocess.js)',
+    script: 'multiprocess.js',
+    args: (quick) => (quick ? ['--quick'] : []),
+    contenders: [],
+  },
+  {
+    id: 'S1',
+    kind: 'script',
+    title: 'S1: shipping W1 to a local NATS JetStream server and pulling it back (bench/ship.js)',
+    script: 'ship.js',
+    args: (quick) => (quick ? ['--records', '100000', '--single-records', '10000'] : []),
+    contenders: [],
+  },
 ];
 
 let selected = opts.only ? WORKLOADS.filter((w) => opts.only.includes(w.id)) : WORKLOADS;
@@ -125,6 +143,15 @@ if (opts.only) {
 }
 
 // ------------------------------------------------------------------ helpers
+
+/** A workload measured by a script of its own: its printed table is the result. */
+function runScript(workload) {
+  progress(`${workload.id}: node bench/${workload.script}`);
+  const run = spawnSync(process.execPath, [join(here, workload.script), ...workload.args(opts.quick)], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  // A table needs a blank line after the text above it to be one in Markdown.
+  const markdown = run.status === 0 ? run.stdout.trim().replace(/^([^|\n].*)\n\|/m, '$1\n\n|') : `FAIL (exit ${run.status}): ${run.stderr.trim().split('\n').slice(-3).join(' ')}`;
+  return { workload, markdown, rows: new Map() };
+}
 
 /** Run one measurement (child.js, or `script`) in a fresh process; resolves to its BENCH_RESULT, or { error }. */
 function runChild(spec, script = CHILD) {
@@ -284,6 +311,10 @@ try {
       results.push(await measureLatency(workload));
       continue;
     }
+    if (workload.kind === 'script') {
+      results.push(runScript(workload));
+      continue;
+    }
     const inp = inputFor(workload);
     let input = inp.path;
     if (workload.kind === 'read') {
@@ -386,7 +417,7 @@ header.push(
 const sections = [header.join('\n')];
 const w1 = results.find((r) => r.workload.id === 'W1');
 for (const r of results) {
-  sections.push(`## ${r.workload.title}\n\n${tableOf(r, w1)}`);
+  sections.push(`## ${r.workload.title}\n\n${r.markdown ?? tableOf(r, w1)}`);
 }
 const t = targetsTable(results);
 if (t) sections.push(`## Targets\n\n${t}`);
@@ -417,7 +448,7 @@ if (chartDir && opts.write) {
     ...(opts.note ? [`Note: ${opts.note}`] : []),
   ];
   mkdirSync(chartDir, { recursive: true });
-  for (const chart of chartsOf(results, { footer, labelOf, cores: os.cpus().length })) {
+  for (const chart of chartsOf(results.filter((r) => r.workload.kind !== 'script'), { footer, labelOf, cores: os.cpus().length })) {
     writeFileSync(join(chartDir, chart.file), chart.svg);
     progress(`wrote ${join(chartDir, chart.file)}`);
   }
