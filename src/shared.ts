@@ -32,11 +32,21 @@ export const GENERATION = 4; // bumped whenever the current file is a new file
 export const ROLL_FAILING = 5; // 1 while rollover keeps failing (reported once)
 const INT32_SLOTS = 16;
 
-// Float64 slots, after the Int32 ones. Only read or written under the lock.
-export const SIZE = 0; // bytes in the current file, whole records only
-export const SEQ = 1; // seq the next rollover takes
-export const ROLL_RETRY_AT = 2; // Date.now() after which a failed rollover is retried
-export const CHECK_AT = 3; // Date.now() after which the current file is checked against the path
+/**
+ * Float64 slots, after the Int32 ones, by accessor name. Only read or
+ * written under the lock. Each becomes a number property of SharedState,
+ * defined once below from this table, so no caller indexes the array.
+ */
+const FLOAT64 = {
+  /** Bytes in the current file, whole records only. */
+  size: 0,
+  /** The seq the next rollover takes. */
+  seq: 1,
+  /** Date.now() after which a failed rollover is retried. */
+  rollRetryAt: 2,
+  /** Date.now() after which the current file is checked against the path. */
+  checkAt: 3,
+} as const;
 const FLOAT64_SLOTS = 4;
 
 /** No rollover in progress. */
@@ -77,6 +87,9 @@ function holderAlive(holder: number): boolean {
   return existsSync(`/proc/self/task/${holder}`);
 }
 
+/** The Float64 slots as number properties (see FLOAT64). */
+export interface SharedState extends Record<keyof typeof FLOAT64, number> {}
+
 export class SharedState {
   readonly buffer: SharedArrayBuffer;
   readonly i32: Int32Array;
@@ -98,38 +111,6 @@ export class SharedState {
 
   // Typed accessors: one name per slot, so no caller indexes the arrays.
   // The Float64 slots are read and written under the lock only.
-
-  /** Bytes in the current file, whole records only. */
-  get size(): number {
-    return this.f64[SIZE] as number;
-  }
-  set size(value: number) {
-    this.f64[SIZE] = value;
-  }
-
-  /** The seq the next rollover takes. */
-  get seq(): number {
-    return this.f64[SEQ] as number;
-  }
-  set seq(value: number) {
-    this.f64[SEQ] = value;
-  }
-
-  /** Date.now() after which a failed rollover is retried. */
-  get rollRetryAt(): number {
-    return this.f64[ROLL_RETRY_AT] as number;
-  }
-  set rollRetryAt(value: number) {
-    this.f64[ROLL_RETRY_AT] = value;
-  }
-
-  /** Date.now() after which the current file is checked against the path. */
-  get checkAt(): number {
-    return this.f64[CHECK_AT] as number;
-  }
-  set checkAt(value: number) {
-    this.f64[CHECK_AT] = value;
-  }
 
   /** True while a rollover is preparing the next current file or sealing the old one. */
   get rolling(): boolean {
@@ -218,6 +199,17 @@ export class SharedState {
     Atomics.store(this.i32, LOCK, 0);
     if (Atomics.load(this.i32, WAITERS) > 0) Atomics.notify(this.i32, LOCK, 1);
   }
+}
+
+for (const [name, index] of Object.entries(FLOAT64)) {
+  Object.defineProperty(SharedState.prototype, name, {
+    get(this: SharedState): number {
+      return this.f64[index] as number;
+    },
+    set(this: SharedState, value: number) {
+      this.f64[index] = value;
+    },
+  });
 }
 
 /** Marks a value made by share(). */

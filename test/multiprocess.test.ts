@@ -15,7 +15,7 @@ import { test } from 'node:test';
 import { BinaryLogger, logOwner, readLog } from '../src/index.js';
 import { lockPath } from '../src/lockfile.js';
 import { readLockView } from '../src/multiprocess/rendezvous.js';
-import { HELLO, jsonFrame } from '../src/multiprocess/protocol.js';
+import { FrameType, jsonFrame } from '../src/multiprocess/protocol.js';
 import { fileShape } from '../src/multiprocess/shape.js';
 import { frame, tempDir } from './helpers.js';
 import { assertRolloverRule, assertWriterRecords, recordsByWriter, spawnWriter } from './multiprocess-helpers.js';
@@ -144,14 +144,14 @@ test('the owner lock file is 0600 and holds a token; a connection without it wri
   const records = frame('intruder');
   const batch = Buffer.concat([Buffer.from([0, 0, 0, 5 + records.length, 3, 0, 0, 0, 1]), records]);
   const attempts: Array<{ name: string; bytes: Buffer }> = [
-    { name: 'no HELLO, a batch first', bytes: batch },
-    { name: 'a wrong token', bytes: Buffer.concat([jsonFrame(HELLO, { token: 'f'.repeat(64), pid: 1, options: shape }), batch]) },
+    { name: 'no FrameType.HELLO, a batch first', bytes: batch },
+    { name: 'a wrong token', bytes: Buffer.concat([jsonFrame(FrameType.HELLO, { token: 'f'.repeat(64), pid: 1, options: shape }), batch]) },
     { name: 'garbage', bytes: Buffer.from('GET / HTTP/1.1\r\n\r\n') },
     { name: 'an oversized frame', bytes: Buffer.from([0xff, 0xff, 0xff, 0xff, 1, 2, 3]) },
     {
       name: 'a torn batch after a good HELLO',
       bytes: Buffer.concat([
-        jsonFrame(HELLO, { token: view.note!.token, pid: 1, options: shape }),
+        jsonFrame(FrameType.HELLO, { token: view.note!.token, pid: 1, options: shape }),
         Buffer.from([0, 0, 0, 5 + 6, 3, 0, 0, 0, 1, 0, 0, 0, 9, 0x61, 0x62]),
       ]),
     },

@@ -4,7 +4,7 @@
  * in the process list), and stopping on SIGINT/SIGTERM.
  */
 import type { NatsOptions } from '../ship/connection.js';
-import type { OptionValues } from './command.js';
+import { UsageError, type OptionValues } from './command.js';
 
 export const CONNECTION_HELP = `Connection (each flag also read from the environment variable shown, so
 secrets need not appear in the process list):
@@ -23,6 +23,19 @@ Needs the NATS client: npm install nats@^2.29.3.`;
 /** The synopsis of the connection options, for the usage line. */
 export const CONNECTION_SYNOPSIS =
   '[--server URL]... [--user NAME --password PASS | --token TOKEN | --creds FILE] [--tls-ca FILE] [--tls-cert FILE --tls-key FILE]';
+
+/** The options that name the stream, for both commands. */
+export const STREAM_OPTIONS = {
+  stream: { type: 'string' },
+  subject: { type: 'string' },
+  once: { type: 'boolean' },
+} as const;
+
+/** The --stream value, which both commands require. */
+export function requireStream(values: OptionValues<typeof STREAM_OPTIONS>): string {
+  if (!values.stream) throw new UsageError('--stream is required');
+  return values.stream;
+}
 
 export const CONNECTION_OPTIONS = {
   server: { type: 'string', multiple: true },

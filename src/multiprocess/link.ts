@@ -5,7 +5,7 @@
  * through `lost`, and the agent decides what comes next.
  */
 import { connect, type Socket } from 'node:net';
-import { ACK, ERROR, FrameReader, HELLO, STATUS, WELCOME, batchHead, jsonFrame, parseAck, parseJson, type Frame } from './protocol.js';
+import { FrameType, FrameReader, batchHead, jsonFrame, parseAck, parseJson, type Frame } from './protocol.js';
 import type { OwnerNote } from './rendezvous.js';
 
 export interface LinkHooks {
@@ -15,7 +15,7 @@ export interface LinkHooks {
   ack(id: number): void;
   /** The owner refused batch `id` (an OS error), or us (id -1: options differ). */
   error(message: Record<string, unknown>): void;
-  /** An answer to a STATUS request. */
+  /** An answer to a FrameType.STATUS request. */
   status?(message: Record<string, unknown>): void;
   /** The connection is gone (`reason` for diagnostics); called once. */
   lost(reason: string): void;
@@ -32,7 +32,7 @@ export class ClientLink {
     const socket = connect(note.socket);
     this.#socket = socket;
     socket.setNoDelay(true);
-    socket.on('connect', () => socket.write(jsonFrame(HELLO, { ...hello, token: note.token })));
+    socket.on('connect', () => socket.write(jsonFrame(FrameType.HELLO, { ...hello, token: note.token })));
     socket.on('data', (data: Buffer) => {
       let frames: Frame[];
       try {
@@ -58,7 +58,7 @@ export class ClientLink {
 
   /** Ask the owner how many clients it has (the answer comes through `status`). */
   askStatus(): void {
-    if (!this.#ended) this.#socket.write(jsonFrame(STATUS, {}));
+    if (!this.#ended) this.#socket.write(jsonFrame(FrameType.STATUS, {}));
   }
 
   /** Drop the connection without reporting it as lost. */
@@ -68,15 +68,15 @@ export class ClientLink {
   }
 
   #frame(frame: Frame): void {
-    if (frame.type === ACK) {
+    if (frame.type === FrameType.ACK) {
       const ack = parseAck(frame.body);
       if (ack) this.#hooks.ack(ack.id);
       return;
     }
     const message = parseJson(frame) ?? {};
-    if (frame.type === WELCOME) this.#hooks.welcome(Number(message.pid));
-    else if (frame.type === ERROR) this.#hooks.error(message);
-    else if (frame.type === STATUS) this.#hooks.status?.(message);
+    if (frame.type === FrameType.WELCOME) this.#hooks.welcome(Number(message.pid));
+    else if (frame.type === FrameType.ERROR) this.#hooks.error(message);
+    else if (frame.type === FrameType.STATUS) this.#hooks.status?.(message);
   }
 
   #end(reason: string): void {

@@ -20,12 +20,21 @@
 import { HEADER_BYTES, readHeader, writeHeader } from '../format.js';
 import { wholeRecords } from '../read/records.js';
 
-export const HELLO = 1;
-export const WELCOME = 2;
-export const BATCH = 3;
-export const ACK = 4;
-export const ERROR = 5;
-export const STATUS = 6;
+/** The type byte of a frame, after its length. */
+export const FrameType = {
+  /** client -> owner: the token, the client's pid and role, its file-shaping options. */
+  HELLO: 1,
+  /** owner -> client: accepted. */
+  WELCOME: 2,
+  /** client -> owner: an id and whole framed records. */
+  BATCH: 3,
+  /** owner -> client: a batch id and how many records are in the file. */
+  ACK: 4,
+  /** owner -> client: a batch failed (the OS error), or the connection is refused. */
+  ERROR: 5,
+  /** owner -> monitor: how many clients are connected. */
+  STATUS: 6,
+} as const;
 
 /** Bytes of a BATCH or ACK header after the type byte. */
 const ID_BYTES = 4;
@@ -40,7 +49,7 @@ export const MAX_FRAME_BYTES = 256 * 1024 * 1024;
 /** The largest payload a client process can hand to the owner. */
 export const MAX_CLIENT_PAYLOAD_BYTES = MAX_FRAME_BYTES - 1 - ID_BYTES - HEADER_BYTES;
 
-/** A HELLO must arrive this soon after connecting, or the owner hangs up. */
+/** A FrameType.HELLO must arrive this soon after connecting, or the owner hangs up. */
 export const HELLO_TIMEOUT_MS = 2000;
 
 /** Frame a JSON message of `type`. */
@@ -53,11 +62,11 @@ export function jsonFrame(type: number, value: unknown): Buffer {
   return out;
 }
 
-/** The header of a BATCH frame carrying `recordBytes` bytes of framed records. */
+/** The header of a FrameType.BATCH frame carrying `recordBytes` bytes of framed records. */
 export function batchHead(id: number, recordBytes: number): Buffer {
   const head = Buffer.allocUnsafe(HEADER_BYTES + 1 + ID_BYTES);
   writeHeader(head, 0, 1 + ID_BYTES + recordBytes);
-  head[HEADER_BYTES] = BATCH;
+  head[HEADER_BYTES] = FrameType.BATCH;
   head.writeUInt32BE(id >>> 0, HEADER_BYTES + 1);
   return head;
 }
@@ -65,7 +74,7 @@ export function batchHead(id: number, recordBytes: number): Buffer {
 export function ackFrame(id: number, count: number): Buffer {
   const out = Buffer.allocUnsafe(HEADER_BYTES + 1 + 2 * ID_BYTES);
   writeHeader(out, 0, 1 + 2 * ID_BYTES);
-  out[HEADER_BYTES] = ACK;
+  out[HEADER_BYTES] = FrameType.ACK;
   out.writeUInt32BE(id >>> 0, HEADER_BYTES + 1);
   out.writeUInt32BE(count >>> 0, HEADER_BYTES + 1 + ID_BYTES);
   return out;
@@ -86,7 +95,7 @@ export function parseJson(frame: Frame): Record<string, unknown> | undefined {
   }
 }
 
-/** A BATCH body split into its id and records, or undefined if the records are not whole. */
+/** A FrameType.BATCH body split into its id and records, or undefined if the records are not whole. */
 export function parseBatch(body: Buffer): { id: number; records: Buffer; count: number } | undefined {
   if (body.length < ID_BYTES) return undefined;
   const records = body.subarray(ID_BYTES);

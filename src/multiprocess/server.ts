@@ -10,20 +10,7 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
-import {
-  BATCH,
-  ERROR,
-  FrameReader,
-  HELLO,
-  HELLO_TIMEOUT_MS,
-  STATUS,
-  WELCOME,
-  ackFrame,
-  jsonFrame,
-  parseBatch,
-  parseJson,
-  type Frame,
-} from './protocol.js';
+import { FrameType, FrameReader, HELLO_TIMEOUT_MS, ackFrame, jsonFrame, parseBatch, parseJson, type Frame } from './protocol.js';
 import { ERR_LOGGER_OPTIONS_MISMATCH, shapeDifferences, type FileShape } from './shape.js';
 import { removeSocket, type OwnerNote } from './rendezvous.js';
 
@@ -154,7 +141,7 @@ export class OwnerServer {
   }
 
   #hello(conn: Conn, frame: Frame): void {
-    const hello = frame.type === HELLO ? parseJson(frame) : undefined;
+    const hello = frame.type === FrameType.HELLO ? parseJson(frame) : undefined;
     const token = typeof hello?.token === 'string' ? Buffer.from(hello.token, 'utf8') : undefined;
     if (!hello || !token || token.length !== this.#token.length || !timingSafeEqual(token, this.#token)) {
       this.#refuse(conn, 'bad or missing token');
@@ -162,29 +149,29 @@ export class OwnerServer {
     }
     if (hello.role === 'monitor') {
       conn.authed = true;
-      conn.socket.write(jsonFrame(WELCOME, { pid: process.pid }));
+      conn.socket.write(jsonFrame(FrameType.WELCOME, { pid: process.pid }));
       return;
     }
     const differences = shapeDifferences(hello.options, this.#shape);
     if (differences.length > 0) {
-      conn.socket.end(jsonFrame(ERROR, { id: -1, code: ERR_LOGGER_OPTIONS_MISMATCH, differences, pid: process.pid }));
+      conn.socket.end(jsonFrame(FrameType.ERROR, { id: -1, code: ERR_LOGGER_OPTIONS_MISMATCH, differences, pid: process.pid }));
       this.#conns.delete(conn);
       return;
     }
     conn.authed = true;
     conn.client = true;
-    conn.socket.write(jsonFrame(WELCOME, { pid: process.pid }));
+    conn.socket.write(jsonFrame(FrameType.WELCOME, { pid: process.pid }));
   }
 
   #frame(conn: Conn, frame: Frame): void {
-    if (frame.type === STATUS) {
-      conn.socket.write(jsonFrame(STATUS, { pid: process.pid, clients: this.clients }));
+    if (frame.type === FrameType.STATUS) {
+      conn.socket.write(jsonFrame(FrameType.STATUS, { pid: process.pid, clients: this.clients }));
       return;
     }
     if (this.#closing) return;
-    const batch = frame.type === BATCH && conn.client ? parseBatch(frame.body) : undefined;
+    const batch = frame.type === FrameType.BATCH && conn.client ? parseBatch(frame.body) : undefined;
     if (!batch) {
-      this.#refuse(conn, frame.type === BATCH ? 'a batch whose records are not whole' : `frame type ${frame.type}`);
+      this.#refuse(conn, frame.type === FrameType.BATCH ? 'a batch whose records are not whole' : `frame type ${frame.type}`);
       return;
     }
     try {
@@ -196,7 +183,7 @@ export class OwnerServer {
         return;
       }
       conn.socket.write(
-        jsonFrame(ERROR, { id: batch.id, code: e.code ?? 'BINLOG_ERROR', message: e.message, syscall: e.syscall, path: e.path, written: e.written ?? 0 }),
+        jsonFrame(FrameType.ERROR, { id: batch.id, code: e.code ?? 'BINLOG_ERROR', message: e.message, syscall: e.syscall, path: e.path, written: e.written ?? 0 }),
       );
       return;
     }

@@ -1,8 +1,8 @@
 /** binlog pull: the CLI face of pull() (docs/SHIPPING.md). */
 import { pull as pullStream } from '../../ship/puller.js';
 import { atLeast, logArg } from '../args.js';
-import { defineCommand, EXIT_OK, UsageError } from '../command.js';
-import { CONNECTION_HELP, CONNECTION_OPTIONS, CONNECTION_SYNOPSIS, connectionFrom, untilDoneOrSignal } from '../nats-options.js';
+import { defineCommand, EXIT_OK } from '../command.js';
+import { CONNECTION_HELP, CONNECTION_OPTIONS, CONNECTION_SYNOPSIS, STREAM_OPTIONS, connectionFrom, requireStream, untilDoneOrSignal } from '../nats-options.js';
 
 /** `binlog pull`: append a JetStream stream's records to a local log, exactly once. */
 export const pull = defineCommand({
@@ -25,18 +25,16 @@ ${CONNECTION_HELP}
 
 Exit status: 0 pulled (or stopped by a signal), 1 failure, 2 usage error.`,
   options: {
-    stream: { type: 'string' },
-    subject: { type: 'string' },
-    once: { type: 'boolean' },
+    ...STREAM_OPTIONS,
     'max-size': { type: 'string' },
     ...CONNECTION_OPTIONS,
   },
   async run(values, positionals) {
     const path = logArg(positionals);
-    if (!values.stream) throw new UsageError('--stream is required');
+    const stream = requireStream(values);
     const puller = pullStream(path, {
       ...connectionFrom(values),
-      stream: values.stream,
+      stream,
       filter: values.subject,
       once: values.once === true,
       maxFileSize: atLeast(values['max-size'], '--max-size', 1),

@@ -2,7 +2,7 @@
 import { ship as shipLog } from '../../ship/shipper.js';
 import { atLeast, logArg } from '../args.js';
 import { defineCommand, EXIT_OK, UsageError } from '../command.js';
-import { CONNECTION_HELP, CONNECTION_OPTIONS, CONNECTION_SYNOPSIS, connectionFrom, untilDoneOrSignal } from '../nats-options.js';
+import { CONNECTION_HELP, CONNECTION_OPTIONS, CONNECTION_SYNOPSIS, STREAM_OPTIONS, connectionFrom, requireStream, untilDoneOrSignal } from '../nats-options.js';
 
 /** `binlog ship`: publish a log's records to a NATS JetStream stream, exactly once. */
 export const ship = defineCommand({
@@ -37,9 +37,7 @@ ${CONNECTION_HELP}
 Exit status: 0 shipped (or stopped by a signal), 1 failure (server
 unreachable, credentials refused, record over max_payload, ...), 2 usage.`,
   options: {
-    stream: { type: 'string' },
-    subject: { type: 'string' },
-    once: { type: 'boolean' },
+    ...STREAM_OPTIONS,
     'log-id': { type: 'string' },
     'one-per-message': { type: 'boolean' },
     'max-batch': { type: 'string' },
@@ -49,11 +47,11 @@ unreachable, credentials refused, record over max_payload, ...), 2 usage.`,
   },
   async run(values, positionals) {
     const path = logArg(positionals);
-    if (!values.stream) throw new UsageError('--stream is required');
+    const stream = requireStream(values);
     if (!values.subject) throw new UsageError('--subject is required');
     const shipper = shipLog(path, {
       ...connectionFrom(values),
-      stream: values.stream,
+      stream,
       subject: values.subject,
       logId: values['log-id'],
       once: values.once === true,
