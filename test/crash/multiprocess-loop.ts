@@ -42,6 +42,27 @@ function ownerPid(path: string): number {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * The live writer the lock file names as owner, once one does (after a kill
+ * the lock still names the dead owner until a client takes over); undefined
+ * when every writer that was not killed has ended.
+ */
+async function currentOwner(path: string, writers: Writer[], killed: Map<number, Writer>): Promise<Writer | undefined> {
+  for (let i = 0; i < 5000; i++) {
+    let pid = 0;
+    try {
+      pid = ownerPid(path);
+    } catch {
+      // between owners: no lock file for a moment
+    }
+    const owner = writers.find((w) => w.pid === pid && !killed.has(pid) && w.child.exitCode === null);
+    if (owner) return owner;
+    if (writers.every((w) => killed.has(w.pid) || w.child.exitCode !== null)) return undefined;
+    await sleep(2);
+  }
+  return undefined;
+}
+
 /** One round; returns how many owners were killed. */
 export async function multiprocessRound(seed: number): Promise<number> {
   const random = rng(seed);
@@ -57,12 +78,14 @@ export async function multiprocessRound(seed: number): Promise<number> {
     const kills = random() < 0.5 ? 1 : 2;
     const killed = new Map<number, Writer>();
     for (let k = 0; k < kills; k++) {
-      await sleep(Math.floor(random() * 120));
-      const pid = ownerPid(path);
-      const victim = writers.find((w) => w.pid === pid && !killed.has(pid));
-        if (!victim) break; // between owners, or all done
+      // Kill at a random point of the owner's own progress, not after a
+      // random time: a fast machine would finish every record first.
+      const target = 20 + Math.floor(random() * (COUNT / 2));
+      const victim = await currentOwner(path, writers, killed);
+      if (!victim) break; // all done
+      await victim.saw(`ack ${target}`).catch(() => undefined);
       victim.child.kill('SIGKILL');
-      killed.set(pid, victim);
+      killed.set(victim.pid, victim);
       await victim.exited;
     }
     const exits = await Promise.all(writers.map((w) => w.exited));
