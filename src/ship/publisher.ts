@@ -32,6 +32,8 @@ interface InFlight {
   next: Position;
   records: number;
   bytes: number;
+  /** The batch buffer the body is a view of, reused once the message is acknowledged. */
+  buffer: Buffer | undefined;
 }
 
 export class Publisher {
@@ -40,8 +42,16 @@ export class Publisher {
   #s: PublisherSettings;
   #inFlight: InFlight[] = [];
   #inFlightBytes = 0;
-  #payloads: Buffer[] = [];
+  /** The message being gathered: records framed as in the log, copied in as they are added. */
+  #body: Buffer | undefined;
   #bodyBytes = 0;
+  #count = 0;
+  /**
+   * Batch buffers whose messages were acknowledged, for the next batches:
+   * a fresh 1 MiB buffer per message would be freed only when V8 next
+   * collects, and memory would grow with the backlog meanwhile.
+   */
+  #spare: Buffer[] = [];
   #first: Position | undefined;
   #next: Position | undefined;
 
@@ -63,17 +73,24 @@ export class Publisher {
    */
   async add(payload: Buffer, position: Position, next: Position): Promise<void> {
     const size = this.recordBytes(payload);
-    if (this.#bodyBytes + size > this.#s.maxBodyBytes && this.#payloads.length > 0) await this.flush();
+    if (this.#bodyBytes + size > this.#s.maxBodyBytes && this.#count > 0) await this.flush();
+    // Copied now: `payload` may be a view the reader reuses at its next step.
+    if (this.#s.onePerMessage) this.#body = Buffer.from(payload);
+    else {
+      this.#body ??= this.#spare.pop() ?? Buffer.allocUnsafe(this.#s.maxBodyBytes);
+      this.#body.writeUInt32BE(payload.length, this.#bodyBytes);
+      payload.copy(this.#body, this.#bodyBytes + HEADER_BYTES);
+    }
     this.#first ??= position;
     this.#next = next;
-    this.#payloads.push(payload);
+    this.#count++;
     this.#bodyBytes += size;
     if (this.#s.onePerMessage) await this.flush();
   }
 
   /** Publish the batch gathered so far, if any, then wait until in-flight limits hold. */
   async flush(): Promise<void> {
-    if (this.#payloads.length > 0) this.#publish();
+    if (this.#count > 0) this.#publish();
     while (this.#inFlight.length > this.#s.maxInFlight || (this.#inFlightBytes > this.#s.maxInFlightBytes && this.#inFlight.length > 0)) {
       await this.#settleOne();
     }
@@ -81,14 +98,15 @@ export class Publisher {
 
   /** Publish what is gathered and wait for every ack. */
   async drain(): Promise<void> {
-    if (this.#payloads.length > 0) this.#publish();
+    if (this.#count > 0) this.#publish();
     while (this.#inFlight.length > 0) await this.#settleOne();
   }
 
   /** Wait for every message in flight to settle, ignoring failures (before a resync). */
   async abandon(): Promise<void> {
-    this.#payloads = [];
+    this.#body = undefined;
     this.#bodyBytes = 0;
+    this.#count = 0;
     this.#first = this.#next = undefined;
     await Promise.all(this.#inFlight.map((f) => f.result));
     this.#inFlight = [];
@@ -102,19 +120,9 @@ export class Publisher {
   #publish(): void {
     const first = this.#first!;
     const next = this.#next!;
-    const count = this.#payloads.length;
-    let body: Buffer;
-    if (this.#s.onePerMessage) {
-      body = this.#payloads[0]!;
-    } else {
-      body = Buffer.allocUnsafe(this.#bodyBytes);
-      let at = 0;
-      for (const p of this.#payloads) {
-        body.writeUInt32BE(p.length, at);
-        p.copy(body, at + HEADER_BYTES);
-        at += HEADER_BYTES + p.length;
-      }
-    }
+    const count = this.#count;
+    // Each message has a body of its own: the client may still hold it while it is in flight.
+    const body = this.#body!.subarray(0, this.#bodyBytes);
     const h = this.#nats.headers();
     h.set(HDR_LOG, this.#s.log);
     h.set(HDR_FIRST, formatPosition(first));
@@ -127,10 +135,11 @@ export class Publisher {
         (ack) => ({ seq: ack.seq }),
         (error: unknown) => ({ error }),
       );
-    this.#inFlight.push({ result, next, records: count, bytes: body.length });
+    this.#inFlight.push({ result, next, records: count, bytes: body.length, buffer: this.#s.onePerMessage ? undefined : this.#body });
     this.#inFlightBytes += body.length;
-    this.#payloads = [];
+    this.#body = undefined;
     this.#bodyBytes = 0;
+    this.#count = 0;
     this.#first = this.#next = undefined;
   }
 
@@ -140,6 +149,7 @@ export class Publisher {
     if ('error' in r) throw r.error;
     this.#inFlight.shift();
     this.#inFlightBytes -= head.bytes;
+    if (head.buffer) this.#spare.push(head.buffer);
     this.#s.onAck(head.next, r.seq, head.records);
   }
 }

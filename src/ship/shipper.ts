@@ -2,7 +2,7 @@
  * ship(): publish the records of a log to a NATS JetStream stream, exactly
  * once (issue 12, items 1-3).
  *
- * The shipper reads the log with readLog() from its resume point, pass after
+ * The shipper reads the log with a zero-copy cursor from its resume point, pass after
  * pass (a pass reads every whole record there is, across rollovers and
  * through .gz backups; a torn tail of the current file ends a pass and is
  * read whole by a later one), and publishes through a Publisher. Every
@@ -12,7 +12,7 @@
  * stream where it stands again (findResumePoint) and goes on from there.
  */
 import { resolve } from 'node:path';
-import { readLog, type Position } from '../index.js';
+import { openCursor, readLog, type Position } from '../index.js';
 import { connectNats, type NatsOptions } from './connection.js';
 import { readCheckpoint, shipCheckpointPath, writeCheckpoint, type ShipCheckpoint } from './checkpoint.js';
 import { ERR_SHIP_RECORD_TOO_LARGE, codedError } from './errors.js';
@@ -241,20 +241,24 @@ async function shipPasses(
   let position = from;
   for (;;) {
     let progressed = false;
-    const entries = readLog(path, { from: position, withPositions: true, encoding: 'buffer' });
-    for (const entry of entries) {
-      if (stopAt && comparePositions(entry.position, stopAt) >= 0) return 'stopAt';
-      const size = publisher.recordBytes(entry.payload);
+    // A zero-copy cursor: each payload is a view the publisher copies into its message before the next step.
+    using cursor = openCursor(path, { from: position });
+    while (cursor.next()) {
+      const at = cursor.position;
+      if (stopAt && comparePositions(at, stopAt) >= 0) return 'stopAt';
+      const payload = cursor.payload();
+      const size = publisher.recordBytes(payload);
       if (size > s.maxBody) {
         // Everything before it is shipped and checkpointed; then stop, never skip it.
         await publisher.drain();
         throw codedError(
           ERR_SHIP_RECORD_TOO_LARGE,
-          `Record at ${formatPosition(entry.position)} of "${path}" takes ${size} bytes; a message may carry at most ${s.maxBody} (the server's max_payload less ${HEADER_ALLOWANCE_BYTES} for headers). Raise max_payload in the nats-server configuration (up to 64MB, e.g. "max_payload: 8MB")`,
+          `Record at ${formatPosition(at)} of "${path}" takes ${size} bytes; a message may carry at most ${s.maxBody} (the server's max_payload less ${HEADER_ALLOWANCE_BYTES} for headers). Raise max_payload in the nats-server configuration (up to 64MB, e.g. "max_payload: 8MB")`,
         );
       }
-      await publisher.add(entry.payload, entry.position, entry.next);
-      position = entry.next;
+      const next = cursor.nextPosition;
+      await publisher.add(payload, at, next);
+      position = next;
       progressed = true;
       if (s.signal.aborted) return 'done';
     }
