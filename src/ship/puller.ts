@@ -15,6 +15,7 @@
  * records of one source keep their order.
  */
 import { resolve } from 'node:path';
+import { startJob, type Job } from './job.js';
 import { BinaryLogger, readLog, type Position } from '../index.js';
 import { connectNats, type NatsOptions } from './connection.js';
 import { pullCheckpointPath, readCheckpoint, writeCheckpoint, type PullCheckpoint } from './checkpoint.js';
@@ -43,12 +44,8 @@ export interface PullResult {
   streamSeq: number;
 }
 
-/** A running puller. */
-export interface Puller {
-  readonly done: Promise<PullResult>;
-  /** Stop after the current message; the checkpoint is written. */
-  stop(): Promise<PullResult>;
-}
+/** A running puller: stop() it, await its `done`. */
+export type Puller = Job<PullResult>;
 
 /**
  * Pull the records of `stream` into the local log whose current file is `path`.
@@ -62,18 +59,7 @@ export interface Puller {
  * ```
  */
 export function pull(path: string, options: PullOptions): Puller {
-  const ac = new AbortController();
-  options.signal?.addEventListener('abort', () => ac.abort(), { once: true });
-  if (options.signal?.aborted) ac.abort();
-  const done = run(resolve(path), options, ac.signal);
-  done.catch(() => {});
-  return {
-    done,
-    stop: () => {
-      ac.abort();
-      return done;
-    },
-  };
+  return startJob(options.signal, (signal) => run(resolve(path), options, signal));
 }
 
 /** Walk `count` records from `from`; returns the position after the last (or `from`) and how many there were. */

@@ -12,6 +12,7 @@
  * stream where it stands again (findResumePoint) and goes on from there.
  */
 import { resolve } from 'node:path';
+import { startJob, type Job } from './job.js';
 import { openCursor, readLog, type Position } from '../index.js';
 import { connectNats, type NatsOptions } from './connection.js';
 import { readCheckpoint, shipCheckpointPath, writeCheckpoint, type ShipCheckpoint } from './checkpoint.js';
@@ -59,13 +60,8 @@ export interface ShipResult {
   position: Position | undefined;
 }
 
-/** A running shipper. */
-export interface Shipper {
-  /** Resolves when shipping ends (with `once`, when caught up; else after stop()); rejects on a fatal error. */
-  readonly done: Promise<ShipResult>;
-  /** Stop after the messages in flight are acknowledged and the checkpoint written. */
-  stop(): Promise<ShipResult>;
-}
+/** A running shipper: stop() it, await its `done`. */
+export type Shipper = Job<ShipResult>;
 
 /**
  * Ship the log whose current file is `path` to a JetStream stream.
@@ -81,18 +77,7 @@ export interface Shipper {
  * ```
  */
 export function ship(path: string, options: ShipOptions): Shipper {
-  const ac = new AbortController();
-  options.signal?.addEventListener('abort', () => ac.abort(), { once: true });
-  if (options.signal?.aborted) ac.abort();
-  const done = run(resolve(path), options, ac.signal);
-  done.catch(() => {});
-  return {
-    done,
-    stop: () => {
-      ac.abort();
-      return done;
-    },
-  };
+  return startJob(options.signal, (signal) => run(resolve(path), options, signal));
 }
 
 const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
