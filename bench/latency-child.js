@@ -66,8 +66,8 @@ function startWriter(sink, path) {
 
 if (contender === 'follow') {
   const path = join(dir, 'log.bin');
-  // From the start: the writer's 'hello' may land before follow() first looks. Leaving the loop (break) closes its watcher.
-  const records = follow(path, { fromStart: true, encoding: 'buffer' });
+  // From the start, waiting for the log: the writer's 'hello' may land before or after follow() first looks. Leaving the loop (break) closes its watcher.
+  const records = follow(path, { fromStart: true, encoding: 'buffer', waitForLog: true });
   startWriter('binlog', path);
   for await (const record of records) {
     if (onRecord(record.toString('latin1'), process.hrtime.bigint())) break;
