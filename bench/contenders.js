@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import pino from 'pino';
 import SonicBoom from 'sonic-boom';
-import { BinaryLogger, readLog } from '../dist/index.js';
+import { BinaryLogger, openCursor, readLog } from '../dist/index.js';
 import { FrameHasher } from './payloads.js';
 
 const CHUNK = 1 << 20;
@@ -294,6 +294,30 @@ function readLogContender(encoding) {
   });
 }
 
+/** openCursor(): count the records and sum their payload bytes, never making an object per record (issue 13, item 3). */
+function cursorContender({ input }) {
+  return {
+    run() {
+      let count = 0;
+      let size = 0;
+      const cursor = openCursor(input);
+      while (cursor.next()) {
+        count++;
+        size += cursor.length;
+      }
+      cursor.close();
+      return { count, size };
+    },
+    check() {
+      const h = new FrameHasher();
+      const cursor = openCursor(input);
+      while (cursor.next()) h.addBytes(cursor.payload());
+      cursor.close();
+      return { count: h.count, bytes: h.bytes, digest: h.digest() };
+    },
+  };
+}
+
 /** The naive reader, as the Python original reads: two reads per record (length, then payload), decode each. */
 function naiveReader({ input }) {
   const readAll = (onRecord) => {
@@ -382,6 +406,7 @@ export const CONTENDERS = {
   'read-file-decode': { label: 'readFileSync + toString per record', family: 'reader', output: 'self', prepare: readFileDecode },
   'readlog-utf8': { label: "ours readLog 'utf8'", family: 'ours', output: 'self', prepare: readLogContender('utf8') },
   'readlog-buffer': { label: "ours readLog 'buffer'", family: 'ours', output: 'self', prepare: readLogContender('buffer') },
+  'cursor-count': { label: 'ours openCursor, count and sum lengths', family: 'ours', output: 'self', prepare: cursorContender },
   'naive-read': { label: 'naive reader (2 readSync per record)', family: 'naive', output: 'self', prepare: naiveReader },
 };
 

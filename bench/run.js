@@ -93,7 +93,7 @@ const WORKLOADS = [
     id: 'R1',
     kind: 'read',
     title: `R1: reading W1's log back (${fmtInt(COUNTS.R1)} records, one file, in the page cache)`,
-    contenders: ['read-file', 'read-file-decode', 'readlog-utf8', 'readlog-buffer', 'naive-read'],
+    contenders: ['read-file', 'read-file-decode', 'readlog-utf8', 'readlog-buffer', 'cursor-count', 'naive-read'],
   },
   {
     id: 'T1',
