@@ -13,6 +13,7 @@ import { ship } from '../src/ship/index.js';
 import { collectWarnings, listFiles, tempDir } from './helpers.js';
 import { record } from './ship/crash.js';
 import { NatsServer, SKIP_NO_SERVER, streamRecords } from './ship/nats-server.js';
+import { waitUntil } from './ship/wait.js';
 
 const backups = (dir: string): string[] => listFiles(dir).map((f) => f.name).filter((n) => /^events\.\d+\.bin(\.gz)?$/.test(n));
 
@@ -48,13 +49,19 @@ describe('a shipper far behind the log', { skip: SKIP_NO_SERVER }, () => {
     assert.ok(kept.length > 50, `${kept.length} backups`);
     assert.ok(kept.every((n) => n.endsWith('.gz')), kept.join(' '));
     assert.deepEqual([...readLog(path, { encoding: 'buffer' })], written);
-    // It follows and catches up while the log goes on rolling over.
+    // It follows and catches up...
     const shipper = ship(path, { ...opts, pollInterval: 10 });
+    const caughtUp = async (): Promise<boolean> => (await streamRecords(server.url, 'BEHIND')).payloads.length >= written.length;
+    const state = async (): Promise<string> => `${(await streamRecords(server.url, 'BEHIND')).payloads.length} of ${written.length} records in the stream; files: ${backups(dir).join(' ')}`;
+    await waitUntil('the shipper to catch up with the backups', caughtUp, { state });
+    // ...then, following, it reads backups that compression replaces by their .gz
+    // while it walks them (a walk listed events.N.bin and opened it after it was
+    // gone: its records were skipped), and maxFiles applies behind it.
     write(2000);
     await logger.whenCompressed();
-    // Until the stream holds as many records as were written (or 2 minutes: a loaded machine is slow, never wrong).
-    for (let i = 0; i < 1200 && (await streamRecords(server.url, 'BEHIND')).payloads.length < written.length; i++) await new Promise((r) => setTimeout(r, 100));
-    await shipper.stop();
+    await waitUntil('the following shipper to ship every record written', caughtUp, { state });
+    const stopped = await shipper.stop();
+    assert.equal(stopped.records, written.length - 10);
     assert.deepEqual((await streamRecords(server.url, 'BEHIND')).payloads, written);
     // Shipped: the next rollover lets maxFiles apply again.
     write(60);

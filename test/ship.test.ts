@@ -12,6 +12,7 @@ import { BinaryLogger, readLog } from '../src/index.js';
 import { pull, ship } from '../src/ship/index.js';
 import { REPO_ROOT, tempDir } from './helpers.js';
 import { NatsServer, SKIP_NO_SERVER, freePort, streamRecords } from './ship/nats-server.js';
+import { waitUntil } from './ship/wait.js';
 
 const BIN = join(REPO_ROOT, 'dist', 'cli', 'index.js');
 
@@ -88,7 +89,7 @@ describe('ship and pull against a real nats-server', { skip: SKIP_NO_SERVER }, (
     for (const r of records.slice(500, 1500)) logger.write(r);
     await logger.whenCompressed();
     // Wait until everything written so far is acknowledged.
-    for (let i = 0; i < 500 && (await streamRecords(server.url, 'FOLLOW')).payloads.length < 1500; i++) await new Promise((r) => setTimeout(r, 20));
+    await waitUntil('1500 records in the stream', async () => (await streamRecords(server.url, 'FOLLOW')).payloads.length >= 1500);
     const first = await shipper.stop();
     assert.equal(first.records, 1500);
     for (const r of records.slice(1500)) logger.write(r);
@@ -183,7 +184,7 @@ describe('ship and pull against a real nats-server', { skip: SKIP_NO_SERVER }, (
     const child = spawn(process.execPath, [BIN, 'ship', src, '--server', server.url, '--stream', 'SIG', '--subject', 'logs.sig'], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    for (let i = 0; i < 500 && (await streamRecords(server.url, 'SIG').catch(() => ({ payloads: [] }))).payloads.length < 50; i++) await new Promise((r) => setTimeout(r, 20));
+    await waitUntil('binlog ship to ship 50 records', async () => (await streamRecords(server.url, 'SIG').catch(() => ({ payloads: [] }))).payloads.length >= 50, { state: () => stderr });
     child.kill('SIGTERM');
     const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
     assert.equal(code, 0, stderr);
@@ -193,8 +194,7 @@ describe('ship and pull against a real nats-server', { skip: SKIP_NO_SERVER }, (
     const puller = spawn(process.execPath, [BIN, 'pull', central, '--server', server.url, '--stream', 'SIG'], { stdio: ['ignore', 'ignore', 'pipe'] });
     let pullErr = '';
     puller.stderr.setEncoding('utf8').on('data', (d: string) => (pullErr += d));
-    for (let i = 0; i < 500 && !existsSync(central); i++) await new Promise((r) => setTimeout(r, 20));
-    for (let i = 0; i < 500 && readAll(central).length < 50; i++) await new Promise((r) => setTimeout(r, 20));
+    await waitUntil('binlog pull to append 50 records', () => existsSync(central) && readAll(central).length >= 50, { state: () => pullErr });
     puller.kill('SIGTERM');
     const pullCode = await new Promise<number | null>((r) => puller.on('exit', (c) => r(c)));
     assert.equal(pullCode, 0, pullErr);

@@ -5,8 +5,8 @@
  */
 import { invalidArgType, invalidArgValue } from '../errors.js';
 import { READ_FLAGS, nodeFs, type FsOps } from '../fsops.js';
-import { backupPath, listBackups, nextSeq } from '../naming.js';
-import { RecordCursor } from './cursor.js';
+import { GZIP_SUFFIX, backupPath, listBackups, nextSeq, type Backup } from '../naming.js';
+import { RecordCursor, type CursorOptions } from './cursor.js';
 import { stopError } from './policy.js';
 import { isLinkedToLast, openOrThrow, type LogFile } from './snapshot.js';
 
@@ -35,7 +35,8 @@ export interface OpenFile {
  * CorruptLogError after the records before the bad bytes.
  *
  * Backups that appear while reading (a rollover) are read before the
- * current file. If a rollover seals the current file between the listing
+ * current file. A backup compressed since the listing is read from its
+ * `.gz`; one deleted since (retention) is skipped. If a rollover seals the current file between the listing
  * and the open, the walk starts over from the listing, so no record is
  * read twice or missed. A current file that is still the newest backup's
  * file (an interrupted rollover) was read as that backup.
@@ -48,10 +49,9 @@ export function* logFiles(path: string, freshBuffers: boolean, from?: Position, 
     if (pending.length > 0) {
       for (const backup of pending) {
         wanted = backup.seq + 1;
-        const file: LogFile = { path: backup.path, seq: backup.seq, gzip: backup.gzip, isCurrent: false };
         const start = from && backup.seq === from.seq ? from.offset : 0;
-        const cursor = openOrThrow(file, fs, { from: start, freshBuffers });
-        if (cursor) yield* walkFile(file, cursor);
+        const opened = openBackup(path, backup, fs, { from: start, freshBuffers });
+        if (opened) yield* walkFile(opened.file, opened.cursor);
       }
       continue;
     }
@@ -66,8 +66,9 @@ export function* logFiles(path: string, freshBuffers: boolean, from?: Position, 
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
       throw err;
     }
-    if (fs.statSync(backupPath(path, seq)) !== undefined) {
-      fs.closeSync(fd); // rolled over since the listing: list again
+    // Rolled over since the listing (and perhaps compressed already): list again.
+    if (fs.statSync(backupPath(path, seq)) !== undefined || fs.statSync(backupPath(path, seq) + GZIP_SUFFIX) !== undefined) {
+      fs.closeSync(fd);
       continue;
     }
     let size: number;
@@ -88,6 +89,28 @@ export function* logFiles(path: string, freshBuffers: boolean, from?: Position, 
     const cursor = new RecordCursor({ fs, fd, size }, { from: from && from.seq === seq ? from.offset : 0, freshBuffers });
     yield* walkFile(file, cursor);
     return;
+  }
+}
+
+/**
+ * Open a backup the walk listed, under whichever name it has now. The
+ * listing can be old by the time a backup is opened (a consumer such as the
+ * shipper awaits between records while the walk is suspended), and
+ * compression replaces `events.3.bin` with `events.3.bin.gz` meanwhile: the
+ * same records under another name, which must be read, not skipped. Only a
+ * seq that is no longer listed at all was deleted (retention), and is
+ * skipped: undefined.
+ */
+function openBackup(path: string, listed: Backup, fs: FsOps, options: CursorOptions): { file: LogFile; cursor: RecordCursor } | undefined {
+  let backup: Backup | undefined = listed;
+  for (;;) {
+    const file: LogFile = { path: backup.path, seq: backup.seq, gzip: backup.gzip, isCurrent: false };
+    const cursor = openOrThrow(file, fs, options);
+    if (cursor) return { file, cursor };
+    const tried = backup.path;
+    backup = listBackups(path, fs).find((b) => b.seq === listed.seq);
+    // Gone, or gone again under the same name: deleted.
+    if (!backup || backup.path === tried) return undefined;
   }
 }
 

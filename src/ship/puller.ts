@@ -31,7 +31,7 @@ export interface PullOptions extends NatsOptions {
   once?: boolean;
   /** maxFileSize of the local log. Defaults to 64 MiB. */
   maxFileSize?: number;
-  /** Ms between checkpoint writes while pulling (and always at the end). Defaults to 200. */
+  /** Ms between checkpoint writes while pulling (and always at the end); appended records reach the OS at least this often. Defaults to 200. */
   checkpointInterval?: number;
   /** Stops pulling (as stop() does). */
   signal?: AbortSignal;
@@ -134,6 +134,19 @@ async function run(path: string, options: PullOptions, signal: AbortSignal): Pro
           more().then((yes) => yes || messages.stop(), () => {});
         }, 3000)
       : undefined;
+    // A burst followed by silence must not stay in memory until the next
+    // message: records appended and not yet flushed are invisible to readers
+    // of the central log. So save on a timer too, between messages (save()
+    // runs between two iterations, when every message so far is written whole).
+    let saveError: unknown;
+    const saver = setInterval(() => {
+      try {
+        if (Date.now() - lastWrite >= checkpointInterval) save();
+      } catch (err) {
+        saveError ??= err;
+        void messages.stop();
+      }
+    }, checkpointInterval);
     let applied = 0;
     try {
       for await (const m of messages) {
@@ -156,8 +169,10 @@ async function run(path: string, options: PullOptions, signal: AbortSignal): Pro
     } finally {
       signal.removeEventListener('abort', onAbort);
       clearInterval(watchdog);
+      clearInterval(saver);
       void messages.stop();
     }
+    if (saveError) throw saveError;
     save();
     return result;
   } finally {

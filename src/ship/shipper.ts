@@ -178,7 +178,7 @@ async function run(path: string, options: ShipOptions, signal: AbortSignal): Pro
       result.position = point.position;
       try {
         const before = result.records;
-        const end = await shipPasses(path, point.position, point.stopAt, publisher, { once, pollInterval, signal, maxBody });
+        const end = await shipPasses(path, point.position, point.stopAt, publisher, { once, pollInterval, signal, maxBody, idle: () => save(true) });
         await publisher.drain();
         save(true);
         if (end === 'stopAt') {
@@ -213,6 +213,8 @@ interface PassSettings {
   pollInterval: number;
   signal: AbortSignal;
   maxBody: number;
+  /** Called when a pass found nothing new: the last acks' checkpoint is written then, not held until the next record (retention waits on it). */
+  idle: () => void;
 }
 
 /** Read and publish from `from`, pass after pass; resolves 'done' (caught up or stopped) or 'stopAt'. */
@@ -249,6 +251,9 @@ async function shipPasses(
     }
     await publisher.flush();
     if (s.signal.aborted || (s.once && !progressed)) return 'done';
-    if (!progressed) await sleep(s.pollInterval, s.signal);
+    if (!progressed) {
+      s.idle();
+      await sleep(s.pollInterval, s.signal);
+    }
   }
 }

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { BinaryLogger, readLog } from '../../src/index.js';
 import { REPO_ROOT, rng } from '../helpers.js';
 import { NatsServer, streamRecords } from './nats-server.js';
+import { waitUntil } from './wait.js';
 
 const BIN = join(REPO_ROOT, 'dist', 'cli', 'index.js');
 
@@ -124,12 +125,8 @@ export async function serverKilledWhileShipping(server: NatsServer, dir: string)
     server = await server.restart();
   }
   // Wait until the shipper has caught up, then stop it cleanly.
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const n = (await streamRecords(server.url, 'SRV', 'logs.srv').catch(() => ({ payloads: [] }))).payloads.length;
-    if (n >= written || Date.now() > deadline) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const inStream = async (): Promise<number> => (await streamRecords(server.url, 'SRV', 'logs.srv').catch(() => ({ payloads: [] }))).payloads.length;
+  await waitUntil(`${written} records in the stream`, async () => (await inStream()) >= written, { interval: 100, state: async () => `${await inStream()} records` });
   shipper.proc.kill('SIGTERM');
   const end = await shipper.exited;
   assert.equal(end.code, 0, end.stderr);

@@ -87,7 +87,8 @@ export class NatsServer {
       if (stderr.length < 20_000) stderr += d;
     });
     const server = new NatsServer(port, storeDir, ownDir, proc, options.config);
-    const deadline = Date.now() + 10_000;
+    // A loaded machine can take many seconds to start a process: wait long, fail only if it never listens.
+    const deadline = Date.now() + 60_000;
     // Poll the port: nats-server has no readiness signal but its listener.
     while (!(await canConnect(port))) {
       if (proc.exitCode !== null || Date.now() > deadline) {
@@ -167,7 +168,7 @@ export async function startCluster(size = 3): Promise<NatsServer[]> {
   const { connect } = await import('nats');
   const nc = await connect({ servers: servers.map((s) => s.url) });
   try {
-    const deadline = Date.now() + 20_000;
+    const deadline = Date.now() + 120_000; // leader elections on a loaded machine
     for (;;) {
       try {
         const jsm = await nc.jetstreamManager();
