@@ -4,7 +4,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import { tempDir } from './helpers.js';
-import { pullerKilled, serverKilledWhileShipping, shipperKilledAtRandom, shipperKilledBetweenAckAndCheckpoint } from './ship/crash.js';
+import { killLeftovers, pullerKilled, serverKilledWhileShipping, shipperKilledAtRandom, shipperKilledBetweenAckAndCheckpoint } from './ship/crash.js';
 import { NatsServer, SKIP_NO_SERVER } from './ship/nats-server.js';
 
 describe('shipping and pulling survive crashes', { skip: SKIP_NO_SERVER }, () => {
@@ -13,6 +13,7 @@ describe('shipping and pulling survive crashes', { skip: SKIP_NO_SERVER }, () =>
     server = await NatsServer.start();
   });
   after(async () => {
+    killLeftovers();
     await server?.stop();
   });
 

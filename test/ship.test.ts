@@ -12,6 +12,7 @@ import { BinaryLogger, readLog } from '../src/index.js';
 import { pull, ship } from '../src/ship/index.js';
 import { REPO_ROOT, tempDir } from './helpers.js';
 import { NatsServer, SKIP_NO_SERVER, freePort, streamRecords } from './ship/nats-server.js';
+import { killLeftovers, track } from './ship/crash.js';
 import { waitUntil } from './ship/wait.js';
 
 const BIN = join(REPO_ROOT, 'dist', 'cli', 'index.js');
@@ -36,7 +37,7 @@ const readAll = (path: string): Buffer[] => [...readLog(path, { encoding: 'buffe
 
 function runBin(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = track(spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }));
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -51,6 +52,7 @@ describe('ship and pull against a real nats-server', { skip: SKIP_NO_SERVER }, (
     server = await NatsServer.start();
   });
   after(async () => {
+    killLeftovers();
     await server?.stop();
   });
 
@@ -181,7 +183,7 @@ describe('ship and pull against a real nats-server', { skip: SKIP_NO_SERVER }, (
     const dir = tempDir(t);
     const src = join(dir, 'events.bin');
     writeLog(src, payloads(50, 'sig'));
-    const child = spawn(process.execPath, [BIN, 'ship', src, '--server', server.url, '--stream', 'SIG', '--subject', 'logs.sig'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = track(spawn(process.execPath, [BIN, 'ship', src, '--server', server.url, '--stream', 'SIG', '--subject', 'logs.sig'], { stdio: ['ignore', 'ignore', 'pipe'] }));
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     await waitUntil('binlog ship to ship 50 records', async () => (await streamRecords(server.url, 'SIG').catch(() => ({ payloads: [] }))).payloads.length >= 50, { state: () => stderr });
@@ -191,7 +193,7 @@ describe('ship and pull against a real nats-server', { skip: SKIP_NO_SERVER }, (
     assert.match(stderr, /50 records in 1 messages acknowledged/);
     // binlog pull too: SIGTERM stops it cleanly, its checkpoint written, though its logger listens for signals too.
     const central = join(dir, 'central.bin');
-    const puller = spawn(process.execPath, [BIN, 'pull', central, '--server', server.url, '--stream', 'SIG'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const puller = track(spawn(process.execPath, [BIN, 'pull', central, '--server', server.url, '--stream', 'SIG'], { stdio: ['ignore', 'ignore', 'pipe'] }));
     let pullErr = '';
     puller.stderr.setEncoding('utf8').on('data', (d: string) => (pullErr += d));
     await waitUntil('binlog pull to append 50 records', () => existsSync(central) && readAll(central).length >= 50, { state: () => pullErr });
@@ -210,6 +212,7 @@ describe('secure connections', { skip: SKIP_NO_SERVER }, () => {
     server = await NatsServer.start({ config: 'authorization { user: shipper, password: "s3cret-pw" }\n' });
   });
   after(async () => {
+    killLeftovers();
     await server?.stop();
   });
 

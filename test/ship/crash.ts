@@ -23,9 +23,28 @@ export interface Child {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>;
 }
 
+const running = new Set<ChildProcess>();
+
+/** Remember a child a ship test started, so that killLeftovers() can end it if the test fails first. */
+export function track<C extends ChildProcess>(proc: C): C {
+  running.add(proc);
+  proc.once('exit', () => running.delete(proc));
+  return proc;
+}
+
+/**
+ * SIGKILL every tracked child still running: a test that failed while a
+ * following `binlog ship`/`pull` ran must not leave it holding the test
+ * file's process open (the run would hang). Call it in after().
+ */
+export function killLeftovers(): void {
+  for (const proc of running) proc.kill('SIGKILL');
+  running.clear();
+}
+
 /** Start `binlog args...`; `exited` resolves with how it ended and its stderr. */
 export function startBin(args: string[], env: NodeJS.ProcessEnv = {}): Child {
-  const proc = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc = track(spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] }));
   let stderr = '';
   proc.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve) =>
