@@ -30,31 +30,43 @@ export interface RepairOptions {
 }
 
 /** One change repair() made (or, in a dry run, would make). */
-export interface RepairAction {
-  /**
-   * - `'set-aside'`: bytes from `offset` to the end of `path` copied into
-   *   `sideFile`, then `path` cut to `offset` bytes (torn tails,
-   *   records running past the end of a backup, and a stray temporary file
-   *   that holds bytes, from offset 0).
-   * - `'remove-temp'`: an empty temporary file of an interrupted rollover removed.
-   * - `'unlink-current'`: a current file that was a second name (hard link)
-   *   for the last backup removed; its bytes stay in the backup. The next
-   *   logger creates a fresh current file.
-   */
-  action: 'set-aside' | 'remove-temp' | 'unlink-current';
+/** What every repair action says: the file, where, why, and in words. */
+interface RepairActionBase {
   /** The file changed. */
   path: string;
   /** Byte offset the change starts at. */
   offset: number;
-  /** Bytes moved into `sideFile` (0 for the other actions). */
-  bytes: number;
-  /** Where the bytes went, for `'set-aside'`. */
-  sideFile?: string;
   /** The problem this fixes. */
   problem: VerifyProblem;
   /** What was (or would be) done, in words. */
   message: string;
 }
+
+/**
+ * One change repair() makes (or would make), by kind:
+ * - `'set-aside'`: bytes from `offset` to the end of `path` copied into
+ *   `sideFile`, then `path` cut to `offset` bytes (torn tails, records
+ *   running past the end of a backup, and a stray temporary file that holds
+ *   bytes, from offset 0).
+ * - `'remove-temp'`: an empty temporary file of an interrupted rollover removed.
+ * - `'unlink-current'`: a current file that was a second name (hard link)
+ *   for the last backup removed; its bytes stay in the backup. The next
+ *   logger creates a fresh current file.
+ */
+export type RepairAction =
+  | (RepairActionBase & {
+      action: 'set-aside';
+      /** Bytes moved into `sideFile`. */
+      bytes: number;
+      /** Where the bytes went. */
+      sideFile: string;
+    })
+  | (RepairActionBase & {
+      action: 'remove-temp' | 'unlink-current';
+      /** No bytes move. */
+      bytes: 0;
+      sideFile?: undefined;
+    });
 
 export interface RepairReport {
   dryRun: boolean;
@@ -217,9 +229,9 @@ function apply(action: RepairAction, fs: FsOps): void {
       if (action.problem.kind === 'stray-temp') {
         // rename(2) keeps every byte; the side name was free a moment ago,
         // and link+unlink would refuse to replace it if it no longer is.
-        linkThenUnlink(path, action.sideFile!, fs);
+        linkThenUnlink(path, action.sideFile, fs);
       } else {
-        setAside(path, action.offset, action.sideFile!, fs);
+        setAside(path, action.offset, action.sideFile, fs);
       }
       syncDir(dirname(path), fs);
       return;
