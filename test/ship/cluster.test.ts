@@ -7,11 +7,11 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { readLog } from '../src/index.js';
-import { pull, ship } from '../src/ship/index.js';
-import { tempDir } from './helpers.js';
-import { appendRecords, record } from './ship/crash.js';
-import { NatsServer, SKIP_NO_SERVER, startCluster, streamRecords } from './ship/nats-server.js';
+import { readLog } from '../../src/index.js';
+import { pull, ship } from '../../src/ship/index.js';
+import { tempDir } from '../helpers.js';
+import { appendRecords, record } from './crash.js';
+import { NatsServer, SKIP_NO_SERVER, startCluster, streamRecords } from './nats-server.js';
 
 describe('a three-node cluster', { skip: SKIP_NO_SERVER }, () => {
   let nodes: NatsServer[] = [];
