@@ -11,8 +11,8 @@ import { after, before, describe, test } from 'node:test';
 import { BinaryLogger, readLog } from '../src/index.js';
 import { pull, ship } from '../src/ship/index.js';
 import { REPO_ROOT, tempDir } from './helpers.js';
-import { NatsServer, SKIP_NO_SERVER, freePort, streamRecords } from './ship/nats-server.js';
-import { killLeftovers, track } from './ship/crash.js';
+import { SKIP_NO_SERVER, freePort, streamRecords } from './ship/nats-server.js';
+import { serverForSuite, track } from './ship/crash.js';
 import { waitUntil } from './ship/wait.js';
 
 const BIN = join(REPO_ROOT, 'dist', 'cli', 'index.js');
@@ -47,14 +47,7 @@ function runBin(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: nu
 }
 
 describe('ship and pull against a real nats-server', { skip: SKIP_NO_SERVER }, () => {
-  let server: NatsServer;
-  before(async () => {
-    server = await NatsServer.start();
-  });
-  after(async () => {
-    killLeftovers();
-    await server?.stop();
-  });
+  const server = serverForSuite();
 
   for (const onePerMessage of [false, true]) {
     test(`ship --once then pull --once round-trips byte-exact (${onePerMessage ? 'one record per message' : 'batched'})`, async (t) => {
@@ -207,14 +200,7 @@ describe('ship and pull against a real nats-server', { skip: SKIP_NO_SERVER }, (
 });
 
 describe('secure connections', { skip: SKIP_NO_SERVER }, () => {
-  let server: NatsServer;
-  before(async () => {
-    server = await NatsServer.start({ config: 'authorization { user: shipper, password: "s3cret-pw" }\n' });
-  });
-  after(async () => {
-    killLeftovers();
-    await server?.stop();
-  });
+  const server = serverForSuite({ config: 'authorization { user: shipper, password: "s3cret-pw" }\n' });
 
   test('the right user and password work, from flags and from NATS_USER/NATS_PASSWORD', async (t) => {
     const dir = tempDir(t);

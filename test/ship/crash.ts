@@ -13,6 +13,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { BinaryLogger, readLog } from '../../src/index.js';
 import { REPO_ROOT, rng } from '../helpers.js';
+import { after, before } from 'node:test';
 import { NatsServer, streamRecords } from './nats-server.js';
 import { waitUntil } from './wait.js';
 
@@ -40,6 +41,29 @@ export function track<C extends ChildProcess>(proc: C): C {
 export function killLeftovers(): void {
   for (const proc of running) proc.kill('SIGKILL');
   running.clear();
+}
+
+/**
+ * In a describe(): a nats-server started before its tests; after them, any
+ * binlog child a failed test left is killed and the server stopped. The
+ * value stands for the server (a proxy to the one started).
+ */
+export function serverForSuite(options?: Parameters<typeof NatsServer.start>[0]): NatsServer {
+  let current: NatsServer | undefined;
+  before(async () => {
+    current = await NatsServer.start(options);
+  });
+  after(async () => {
+    killLeftovers();
+    await current?.stop();
+  });
+  return new Proxy({} as NatsServer, {
+    get(_, key) {
+      if (!current) throw new Error("the suite's nats-server is not started yet");
+      const value: unknown = Reflect.get(current, key);
+      return typeof value === 'function' ? value.bind(current) : value;
+    },
+  });
 }
 
 /** Start `binlog args...`; `exited` resolves with how it ended and its stderr. */
