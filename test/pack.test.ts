@@ -7,17 +7,14 @@
  * dependencies. Everything runs in one temp dir, removed at the end.
  */
 import assert from 'node:assert/strict';
-import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import type { SpawnSyncReturns } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
+import { ROOT, STEP_TIMEOUT_MS, installPacked, run as runIn, runOk as runOkIn, type Consumer, type PackResult } from './helpers/pack.js';
 
-/** This file runs as build/test/pack.test.js; the package is two levels up. */
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const IS_WINDOWS = process.platform === 'win32';
-const STEP_TIMEOUT_MS = 60_000;
 
 /** The original's demo messages, in the order the demo writes them. */
 const DEMO_MESSAGES = [
@@ -27,92 +24,18 @@ const DEMO_MESSAGES = [
   'User logout: user123',
 ];
 
-interface PackedFile {
-  path: string;
-  size: number;
-  mode: number;
-}
-
-interface PackResult {
-  filename: string;
-  files: PackedFile[];
-}
-
+let consumer: Consumer;
 let work = '';
 let project = '';
-let env: NodeJS.ProcessEnv = {};
 let packed: PackResult;
 
-/**
- * The environment of a user's shell, not of the `npm test` that runs us:
- * npm passes its own config down as npm_* variables (npm_config_local_prefix
- * among them), and node --test marks its children with NODE_TEST_CONTEXT.
- */
-function cleanEnv(cache: string): NodeJS.ProcessEnv {
-  const clean: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (/^npm_/i.test(key) || key === 'NODE_TEST_CONTEXT' || key === 'NODE_OPTIONS') continue;
-    clean[key] = value;
-  }
-  clean.npm_config_cache = cache;
-  clean.npm_config_update_notifier = 'false';
-  clean.npm_config_fund = 'false';
-  clean.npm_config_audit = 'false';
-  return clean;
-}
-
-function run(command: string, args: string[], cwd: string): SpawnSyncReturns<string> {
-  const result = spawnSync(command, args, {
-    cwd,
-    env,
-    encoding: 'utf8',
-    timeout: STEP_TIMEOUT_MS,
-    // npm, npx and bin links are .cmd scripts on Windows, which only a shell runs.
-    shell: IS_WINDOWS && command !== process.execPath,
-  });
-  if (result.error) throw result.error;
-  return result;
-}
-
-/** Run and require exit status 0, showing the output if not. */
-function runOk(command: string, args: string[], cwd: string): string {
-  const result = run(command, args, cwd);
-  assert.equal(
-    result.status,
-    0,
-    `${command} ${args.join(' ')} exited with ${result.status} (signal ${result.signal})\n` +
-      `stdout:\n${result.stdout}\nstderr:\n${result.stderr}`,
-  );
-  return result.stdout;
-}
+const run = (command: string, args: string[], cwd: string): SpawnSyncReturns<string> => runIn(consumer.env, command, args, cwd);
+const runOk = (command: string, args: string[], cwd: string): string => runOkIn(consumer.env, command, args, cwd);
 
 describe('the npm package', { timeout: 4 * STEP_TIMEOUT_MS }, () => {
   before(() => {
-    work = mkdtempSync(join(tmpdir(), 'binlog-pack-'));
-    env = cleanEnv(join(work, 'npm-cache'));
-
-    // npm test builds first (pretest); run alone, this file may find no dist.
-    const built = ['index.js', 'index.d.ts', join('cli', 'index.js')].every((name) => existsSync(join(ROOT, 'dist', name)));
-    if (!built) runOk('npm', ['run', 'build'], ROOT);
-
-    // --ignore-scripts: dist is built already, and a prepack rebuild would
-    // rewrite dist while other test files may be running it.
-    const dest = join(work, 'pack');
-    mkdirSync(dest);
-    const out = runOk('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dest], ROOT);
-    const results = JSON.parse(out) as PackResult[];
-    assert.equal(results.length, 1, `npm pack made ${results.length} tarballs`);
-    packed = results[0]!;
-    const tarball = join(dest, packed.filename);
-    assert.ok(existsSync(tarball), `npm pack reported ${packed.filename} but it is not in ${dest}`);
-
-    project = join(work, 'consumer');
-    mkdirSync(project);
-    writeFileSync(
-      join(project, 'package.json'),
-      `${JSON.stringify({ name: 'binlog-consumer', version: '1.0.0', private: true, type: 'module' }, null, 2)}\n`,
-    );
-    runOk('npm', ['install', tarball, '--offline', '--no-audit', '--no-fund', '--no-package-lock'], project);
+    consumer = installPacked('binlog-consumer');
+    ({ work, project, packed } = consumer);
   });
 
   after(() => {

@@ -25,17 +25,13 @@
  * results and charts, which the README says live in the repository only.
  */
 import assert from 'node:assert/strict';
-import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { delimiter, dirname, join, resolve } from 'node:path';
+import type { SpawnSyncReturns } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { ROOT, STEP_TIMEOUT_MS, installPacked, run as runIn, runOk as runOkIn } from './helpers/pack.js';
 
-/** This file runs as build/test/readme.test.js; the package is two levels up. */
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
-const STEP_TIMEOUT_MS = 60_000;
 
 /** Links to repository-only files: the README says so where it links them ("not in the npm package"). */
 const REPOSITORY_ONLY = /^(bench\/(RESULTS\.md|chart-[A-Z]\d\.svg)|Dockerfile)$/;
@@ -105,33 +101,14 @@ function headings(markdown: string): Set<string> {
   return out;
 }
 
-/** The environment of a user's shell, not of the `npm test` that runs us (see pack.test.ts). */
-function cleanEnv(cache: string): NodeJS.ProcessEnv {
-  const clean: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (/^npm_/i.test(key) || key === 'NODE_TEST_CONTEXT' || key === 'NODE_OPTIONS') continue;
-    clean[key] = value;
-  }
-  return { ...clean, npm_config_cache: cache, npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false' };
-}
-
 let work = '';
 let project = '';
 let env: NodeJS.ProcessEnv = {};
 let packedPaths: string[] = [];
 let runs = 0;
 
-function run(command: string, args: string[], cwd: string, input?: string): SpawnSyncReturns<string> {
-  const result = spawnSync(command, args, { cwd, env, encoding: 'utf8', timeout: STEP_TIMEOUT_MS, ...(input === undefined ? {} : { input }) });
-  if (result.error) throw result.error;
-  return result;
-}
-
-function runOk(command: string, args: string[], cwd: string): string {
-  const result = run(command, args, cwd);
-  assert.equal(result.status, 0, `${command} ${args.join(' ')} exited with ${result.status}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`);
-  return result.stdout;
-}
+const run = (command: string, args: string[], cwd: string, input?: string): SpawnSyncReturns<string> => runIn(env, command, args, cwd, input);
+const runOk = (command: string, args: string[], cwd: string): string => runOkIn(env, command, args, cwd);
 
 /** A fresh empty directory inside the consumer project, where an example runs (so 'binary-logger' resolves to the tarball). */
 function freshDir(): string {
@@ -186,22 +163,9 @@ test('every anchor in the README names one of its headings', () => {
 
 describe('the README run against the packed tarball', { timeout: 8 * STEP_TIMEOUT_MS }, () => {
   before(() => {
-    work = mkdtempSync(join(tmpdir(), 'binlog-readme-'));
-    env = cleanEnv(join(work, 'npm-cache'));
-    const built = ['index.js', 'index.d.ts', join('cli', 'index.js')].every((name) => existsSync(join(ROOT, 'dist', name)));
-    if (!built) runOk('npm', ['run', 'build'], ROOT);
-    const dest = join(work, 'pack');
-    mkdirSync(dest);
-    // --ignore-scripts: dist is built already, and a rebuild would rewrite it under other test files.
-    const [packed] = JSON.parse(runOk('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dest], ROOT)) as Array<{
-      filename: string;
-      files: Array<{ path: string }>;
-    }>;
-    packedPaths = packed!.files.map((f) => f.path);
-    project = join(work, 'consumer');
-    mkdirSync(project);
-    writeFileSync(join(project, 'package.json'), '{"name":"readme-consumer","version":"1.0.0","private":true,"type":"module"}\n');
-    runOk('npm', ['install', join(dest, packed!.filename), '--offline', '--no-audit', '--no-fund', '--no-package-lock'], project);
+    const consumer = installPacked('readme-consumer');
+    ({ work, project, env } = consumer);
+    packedPaths = consumer.packed.files.map((f) => f.path);
     // What the README has users install beside it: pino (for its pino examples) and @types/node.
     mkdirSync(join(project, 'node_modules', '@types'));
     symlinkSync(join(ROOT, 'node_modules', 'pino'), join(project, 'node_modules', 'pino'), 'dir');
