@@ -169,6 +169,7 @@ export function takeLock(path: string, fs: FsOps, note?: string): HeldLock {
     } finally {
       closeSync(fd);
     }
+    sweepClaims(file, fs);
     return { path: file, content, stamp };
   }
   throw pathInUse(path, '');
@@ -185,9 +186,57 @@ export function lockStillHeld(lock: HeldLock): boolean {
   return now !== undefined && now.ino === mine.ino && now.dev === mine.dev && now.mtimeNs === mine.mtimeNs && now.size === mine.size;
 }
 
-/** Remove the lock file if it is still ours. */
+/**
+ * Remove the lock file if it is still ours. A multi-process owner's lock
+ * (one with a note) may be broken by a client while its owner is stopped,
+ * so its release is claimed like any removal (removeLockIf); nobody breaks
+ * a single-process logger's lock while it lives, so reading then unlinking
+ * is enough there, and a kill inside close() leaves no claim file.
+ */
 export function releaseLock(lock: { path: string; content: string }, fs: FsOps): void {
-  removeLockIf(lock.path, lock.content, fs);
+  const lines = lock.content.split('\n').filter((l) => l !== '');
+  if (lines.length > 1) {
+    try {
+      removeLockIf(lock.path, lock.content, fs);
+    } catch {
+      // gone already, or the directory went away
+    }
+    return;
+  }
+  try {
+    if (readFileSync(lock.path, 'utf8') === lock.content) fs.unlinkSync(lock.path);
+  } catch {
+    // gone already
+  }
+}
+
+/** A claim file: `.<name>.lock.<hash>` (and a claim on a claim: one more `.<hash>`). */
+const CLAIM = /^(?:\.[0-9a-f]{16})+$/;
+
+/**
+ * After taking the lock: remove claim files that processes killed while
+ * removing a stale lock left behind. Every claim but one on our own lock is
+ * inert now (the content it claims is not the lock and never will be), so
+ * one whose holder is dead can simply go; a live holder removes its own.
+ */
+function sweepClaims(file: string, fs: FsOps): void {
+  const { dir, base } = splitName(file);
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(base) || !CLAIM.test(name.slice(base.length))) continue;
+    const claim = join(dir, name);
+    try {
+      const holder = readFileSync(claim, 'utf8');
+      if (holder.endsWith('\n') ? !isHolderAlive(holder) : abandoned(claim)) fs.unlinkSync(claim);
+    } catch {
+      // removed by its holder meanwhile
+    }
+  }
 }
 
 /** How deep markers of markers go before giving up (each level needs a process to die inside a few system calls). */

@@ -172,3 +172,16 @@ test("a former owner's compression renames and removes nothing once it lost the 
   assert.equal(await compressBackup(backup, () => true), `${backup}.gz`);
   assert.deepEqual(readdirSync(dir), ['events.0.bin.gz']);
 });
+
+test('claim files left by killed takers are removed by the next one that takes the lock; a live holder\'s claim stays', (t) => {
+  const dir = tempDir(t);
+  const path = join(dir, 'events.bin');
+  const lock = lockPath(path);
+  writeFileSync(`${lock}.0123456789abcdef`, '4194306 4194306\n'); // dead holder, its lock long gone
+  writeFileSync(`${lock}.0123456789abcdef.fedcba9876543210`, '4194307 4194307\n'); // a claim on that claim
+  writeFileSync(`${lock}.aaaaaaaaaaaaaaaa`, `${process.pid} 0\n`); // alive: it removes its own
+  writeFileSync(`${lock}.backup`, 'not a claim');
+  const held = takeLock(path, nodeFs);
+  assert.deepEqual(readdirSync(dir).sort(), ['.events.bin.lock', '.events.bin.lock.aaaaaaaaaaaaaaaa', '.events.bin.lock.backup']);
+  releaseLock(held, nodeFs);
+});
