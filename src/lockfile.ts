@@ -14,6 +14,11 @@
  * all in a container, where a restarted process gets the very pid (and
  * main-thread tid) its killed predecessor wrote into the lock. Without
  * /proc the lock holds "<pid> <tid>" and a live pid counts as the holder.
+ *
+ * Of several openers that find the same stale lock, exactly one takes it:
+ * the removal of a given lock content is claimed first (removeLockIf), so
+ * that no opener can unlink the fresh lock another has just created
+ * (issue 11: two owners of one multi-process log).
  */
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, readFileSync, statSync, writeSync, constants, type BigIntStats } from 'node:fs';

@@ -18,8 +18,10 @@
  *     it. Unacknowledged batches are then sent again, in order.
  *   - the owner is alive but stopped (SIGSTOP): after STALL_MS without an
  *     acknowledgement the agent breaks its lock and takes over (above).
- *   - fencing: an owner checks, before every commit, that the lock file is
- *     still the one it created. A stopped owner that resumes finds it
+ *   - fencing: an owner checks, before every commit, before each step of a
+ *     rollover and retention, and before compression renames or removes,
+ *     that the lock file is still the one it created (the stamp takeLock()
+ *     took from its own descriptor). A stopped owner that resumes finds it
  *     replaced, writes nothing, drops its connections and becomes a client.
  */
 import { writeSync } from 'node:fs';
