@@ -244,8 +244,8 @@ function sweepClaims(file: string, fs: FsOps): void {
   }
 }
 
-/** How deep markers of markers go before giving up (each level needs a process to die inside a few system calls). */
-const MAX_MARKER_DEPTH = 3;
+/** How deep claims on claims go before giving up (each level needs a process to die inside a few system calls). */
+const MAX_CLAIM_DEPTH = 3;
 
 /**
  * Remove the lock file `file` only if it still holds exactly `content`.
@@ -256,36 +256,36 @@ const MAX_MARKER_DEPTH = 3;
  * lock and creates another, and both believe they own the log (two
  * writers: their rollovers then race for the same backup names). So the
  * removal of one lock content is claimed first: the remover creates the
- * marker `<file>.<hash of content>` with O_EXCL, and only while holding it
+ * claim `<file>.<hash of content>` with O_EXCL, and only while holding it
  * reads and unlinks. The lock cannot change from `content` to anything else
- * behind a marker holder's back: only a holder of that marker removes it,
+ * behind a claim holder's back: only a holder of that claim removes it,
  * and a new lock can only be created where none is.
  *
  * Returns 'removed', 'changed' (the file holds something else, or is gone),
- * or 'busy' (another live process holds the marker: it is removing the
- * lock now). A marker whose holder died (killed inside these few system
+ * or 'busy' (another live process holds the claim: it is removing the
+ * lock now). A claim whose holder died (killed inside these few system
  * calls) is removed the same way, one level down.
  */
 export function removeLockIf(file: string, content: string, fs: FsOps, depth = 0): 'removed' | 'changed' | 'busy' {
-  const marker = `${file}.${createHash('sha256').update(content).digest('hex').slice(0, 16)}`;
+  const claim = `${file}.${createHash('sha256').update(content).digest('hex').slice(0, 16)}`;
   const mine = lockContent();
   let fd = -1;
   for (let attempt = 0; fd < 0; attempt++) {
     try {
-      fd = fs.openSync(marker, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+      fd = fs.openSync(claim, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
     } catch (err) {
       if (!isErrno(err, 'EEXIST')) throw err;
-      if (attempt > 0 || depth >= MAX_MARKER_DEPTH) return 'busy';
+      if (attempt > 0 || depth >= MAX_CLAIM_DEPTH) return 'busy';
       let other: string;
       try {
-        other = readFileSync(marker, 'utf8');
+        other = readFileSync(claim, 'utf8');
       } catch (readErr) {
         if (isErrno(readErr, 'ENOENT')) continue; // its holder finished
         throw readErr;
       }
       const whole = other.endsWith('\n');
-      if (whole ? isHolderAlive(other) : !abandoned(marker)) return 'busy';
-      if (removeLockIf(marker, other, fs, depth + 1) === 'busy') return 'busy';
+      if (whole ? isHolderAlive(other) : !abandoned(claim)) return 'busy';
+      if (removeLockIf(claim, other, fs, depth + 1) === 'busy') return 'busy';
     }
   }
   try {
@@ -308,9 +308,9 @@ export function removeLockIf(file: string, content: string, fs: FsOps, depth = 0
     return 'removed';
   } finally {
     if (fd >= 0) closeSync(fd);
-    // Ours, and nobody else removes a marker whose holder lives.
+    // Ours, and nobody else removes a claim whose holder lives.
     try {
-      fs.unlinkSync(marker);
+      fs.unlinkSync(claim);
     } catch {
       // gone already
     }

@@ -80,11 +80,11 @@ test("two takers of a dead owner's lock: at every step of the first, a second th
     // The second ran to its end in the middle of the first: one of them lost.
     assert.equal(loser, 'ERR_LOGGER_PATH_IN_USE', `step ${at}`);
     assert.equal(readFileSync(lockPath(path), 'utf8'), holders[0]!.content, `step ${at}: the lock on disk is the holder's`);
-    assert.deepEqual(leftovers(dir), [], `step ${at}: no claim marker left`);
+    assert.deepEqual(leftovers(dir), [], `step ${at}: no claim file left`);
     releaseLock(holders[0]!, nodeFs);
     assert.equal(existsSync(lockPath(path)), false);
   }
-  // open lock, open marker, unlink lock, unlink marker, open lock.
+  // open lock, open claim, unlink lock, unlink claim, open lock.
   assert.equal(steps, 5);
 });
 
@@ -103,24 +103,24 @@ test("two clients breaking a stopped owner's lock at once: exactly one removes i
   assert.deepEqual(leftovers(dir), []);
 });
 
-test('a claim marker left by a taker killed while holding it is removed, and the dead lock is taken over', (t) => {
+test('a claim file left by a taker killed while holding it is removed, and the dead lock is taken over', (t) => {
   const dir = tempDir(t);
   const path = join(dir, 'events.bin');
   writeFileSync(lockPath(path), DEAD);
-  const marker = `${lockPath(path)}.${createHash('sha256').update(DEAD).digest('hex').slice(0, 16)}`;
-  writeFileSync(marker, '4194306 4194306\n');
+  const claim = `${lockPath(path)}.${createHash('sha256').update(DEAD).digest('hex').slice(0, 16)}`;
+  writeFileSync(claim, '4194306 4194306\n');
   const lock = takeLock(path, nodeFs, 'next');
   assert.equal(readFileSync(lockPath(path), 'utf8'), lock.content);
   assert.deepEqual(leftovers(dir), []);
   releaseLock(lock, nodeFs);
 });
 
-test("a claim marker of a live taker makes the other taker wait (ERR_LOGGER_PATH_IN_USE), not remove the lock", (t) => {
+test("a claim file of a live taker makes the other taker wait (ERR_LOGGER_PATH_IN_USE), not remove the lock", (t) => {
   const dir = tempDir(t);
   const path = join(dir, 'events.bin');
   writeFileSync(lockPath(path), DEAD);
-  const marker = `${lockPath(path)}.${createHash('sha256').update(DEAD).digest('hex').slice(0, 16)}`;
-  writeFileSync(marker, `${process.pid} 0\n`); // this process: alive
+  const claim = `${lockPath(path)}.${createHash('sha256').update(DEAD).digest('hex').slice(0, 16)}`;
+  writeFileSync(claim, `${process.pid} 0\n`); // this process: alive
   assert.throws(() => takeLock(path, nodeFs, 'next'), { code: 'ERR_LOGGER_PATH_IN_USE' });
   assert.equal(readFileSync(lockPath(path), 'utf8'), DEAD);
 });
