@@ -161,7 +161,9 @@ async function becomeOwner(): Promise<boolean> {
       },
     });
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ERR_LOGGER_PATH_IN_USE') return false;
+    const code = (err as NodeJS.ErrnoException).code;
+    // Fenced while recovering: we were stopped and a client took over. Its client, then.
+    if (code === 'ERR_LOGGER_PATH_IN_USE' || code === ERR_FENCED) return false;
     throw err;
   }
   const mine = logger;
