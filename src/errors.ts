@@ -17,6 +17,11 @@ export const ERR_LOGGER_PATH_IN_USE = 'ERR_LOGGER_PATH_IN_USE';
 export const ERR_ROLLOVER_FAILED = 'ERR_ROLLOVER_FAILED';
 /** A process opened a multi-process log with file-shaping options other than its owner's. */
 export const ERR_LOGGER_OPTIONS_MISMATCH = 'ERR_LOGGER_OPTIONS_MISMATCH';
+/**
+ * Internal, never reaches a caller: a multi-process owner found its lock
+ * file replaced by a successor's (fencing) and must not touch the files.
+ */
+export const ERR_FENCED = 'ERR_BINLOG_FENCED';
 
 /** Warning codes passed to `process.emitWarning`. */
 export const WARN_TORN_TAIL = 'BINLOG_TORN_TAIL';
@@ -79,6 +84,11 @@ export function pathInUse(path: string, holder: string): Error & CodedError {
     ),
     ERR_LOGGER_PATH_IN_USE,
   );
+}
+
+/** A former owner found its lock file replaced (fencing): it must step down, having written nothing more. */
+export function fenced(path: string): Error & CodedError {
+  return withCode(new Error(`Lost ownership of "${path}"`), ERR_FENCED);
 }
 
 export function rolloverFailed(path: string, backup: string, cause: unknown): Error & CodedError {

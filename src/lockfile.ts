@@ -14,8 +14,14 @@
  * all in a container, where a restarted process gets the very pid (and
  * main-thread tid) its killed predecessor wrote into the lock. Without
  * /proc the lock holds "<pid> <tid>" and a live pid counts as the holder.
+ *
+ * Of several openers that find the same stale lock, exactly one takes it:
+ * the removal of a given lock content is claimed first (removeLockIf), so
+ * that no opener can unlink the fresh lock another has just created
+ * (issue 11: two owners of one multi-process log).
  */
-import { closeSync, readFileSync, statSync, writeSync, constants } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { closeSync, fstatSync, readFileSync, statSync, writeSync, constants, type BigIntStats } from 'node:fs';
 import { join } from 'node:path';
 import { isErrno, pathInUse } from './errors.js';
 import type { FsOps } from './fsops.js';
@@ -110,12 +116,23 @@ function abandoned(file: string): boolean {
   return st !== undefined && Date.now() - st.mtimeMs > LOCK_TAKE_GRACE_MS;
 }
 
+/** A lock this process holds: what to release, and what fencing compares against. */
+export interface HeldLock {
+  path: string;
+  content: string;
+  /**
+   * The lock file as created (fstat of the descriptor that wrote it, not a
+   * stat of the path, which may already name a successor's lock).
+   */
+  stamp: BigIntStats;
+}
+
 /**
  * Take the log's lock file, or throw ERR_LOGGER_PATH_IN_USE. Returns what to
  * release. `note` (one line) follows the holder's line: a multi-process
  * owner keeps its clients' token there, so the file is then created 0600.
  */
-export function takeLock(path: string, fs: FsOps, note?: string): { path: string; content: string } {
+export function takeLock(path: string, fs: FsOps, note?: string): HeldLock {
   const file = lockPath(path);
   const content = lockContent() + (note === undefined ? '' : `${note}\n`);
   for (let attempt = 0; attempt < 3; attempt++) {
@@ -145,28 +162,157 @@ export function takeLock(path: string, fs: FsOps, note?: string): { path: string
       } else if (holderAlive(pid, tid, start, boot)) {
         throw pathInUse(path, describeHolder(holder));
       }
-      try {
-        fs.unlinkSync(file); // stale: its holder is gone
-      } catch (unlinkErr) {
-        if (!isErrno(unlinkErr, 'ENOENT')) throw unlinkErr;
-      }
+      // Stale: its holder is gone. Remove exactly the lock we judged; if
+      // another opener is removing it right now, it is that opener's turn.
+      if (removeLockIf(file, held, fs) === 'busy') throw pathInUse(path, '');
       continue;
     }
+    let stamp: BigIntStats;
     try {
       writeSync(fd, content);
+      stamp = fstatSync(fd, { bigint: true });
     } finally {
       closeSync(fd);
     }
-    return { path: file, content };
+    sweepClaims(file, fs);
+    return { path: file, content, stamp };
   }
   throw pathInUse(path, '');
 }
 
-/** Remove the lock file if it is still ours. */
+/**
+ * True while the lock file is still the one `lock` created: same inode,
+ * size and mtime. A successor (after a takeover, or after this process was
+ * stopped and its lock broken) always creates a new file.
+ */
+export function lockStillHeld(lock: HeldLock): boolean {
+  const now = statSync(lock.path, { bigint: true, throwIfNoEntry: false });
+  const mine = lock.stamp;
+  return now !== undefined && now.ino === mine.ino && now.dev === mine.dev && now.mtimeNs === mine.mtimeNs && now.size === mine.size;
+}
+
+/**
+ * Remove the lock file if it is still ours. A multi-process owner's lock
+ * (one with a note) may be broken by a client while its owner is stopped,
+ * so its release is claimed like any removal (removeLockIf); nobody breaks
+ * a single-process logger's lock while it lives, so reading then unlinking
+ * is enough there, and a kill inside close() leaves no claim file.
+ */
 export function releaseLock(lock: { path: string; content: string }, fs: FsOps): void {
+  const lines = lock.content.split('\n').filter((l) => l !== '');
+  if (lines.length > 1) {
+    try {
+      removeLockIf(lock.path, lock.content, fs);
+    } catch {
+      // gone already, or the directory went away
+    }
+    return;
+  }
   try {
     if (readFileSync(lock.path, 'utf8') === lock.content) fs.unlinkSync(lock.path);
   } catch {
     // gone already
+  }
+}
+
+/** A claim file: `.<name>.lock.<hash>` (and a claim on a claim: one more `.<hash>`). */
+const CLAIM = /^(?:\.[0-9a-f]{16})+$/;
+
+/**
+ * After taking the lock: remove claim files that processes killed while
+ * removing a stale lock left behind. Every claim but one on our own lock is
+ * inert now (the content it claims is not the lock and never will be), so
+ * one whose holder is dead can simply go; a live holder removes its own.
+ */
+function sweepClaims(file: string, fs: FsOps): void {
+  const { dir, base } = splitName(file);
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(base) || !CLAIM.test(name.slice(base.length))) continue;
+    const claim = join(dir, name);
+    try {
+      const holder = readFileSync(claim, 'utf8');
+      if (holder.endsWith('\n') ? !isHolderAlive(holder) : abandoned(claim)) fs.unlinkSync(claim);
+    } catch {
+      // removed by its holder meanwhile
+    }
+  }
+}
+
+/** How deep claims on claims go before giving up (each level needs a process to die inside a few system calls). */
+const MAX_CLAIM_DEPTH = 3;
+
+/**
+ * Remove the lock file `file` only if it still holds exactly `content`.
+ *
+ * Reading the file and then unlinking it is not enough (issue 11): two
+ * openers both judge the same dead holder's lock stale; the first removes
+ * it and creates its own; the second, a moment late, unlinks that fresh
+ * lock and creates another, and both believe they own the log (two
+ * writers: their rollovers then race for the same backup names). So the
+ * removal of one lock content is claimed first: the remover creates the
+ * claim `<file>.<hash of content>` with O_EXCL, and only while holding it
+ * reads and unlinks. The lock cannot change from `content` to anything else
+ * behind a claim holder's back: only a holder of that claim removes it,
+ * and a new lock can only be created where none is.
+ *
+ * Returns 'removed', 'changed' (the file holds something else, or is gone),
+ * or 'busy' (another live process holds the claim: it is removing the
+ * lock now). A claim whose holder died (killed inside these few system
+ * calls) is removed the same way, one level down.
+ */
+export function removeLockIf(file: string, content: string, fs: FsOps, depth = 0): 'removed' | 'changed' | 'busy' {
+  const claim = `${file}.${createHash('sha256').update(content).digest('hex').slice(0, 16)}`;
+  const mine = lockContent();
+  let fd = -1;
+  for (let attempt = 0; fd < 0; attempt++) {
+    try {
+      fd = fs.openSync(claim, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+    } catch (err) {
+      if (!isErrno(err, 'EEXIST')) throw err;
+      if (attempt > 0 || depth >= MAX_CLAIM_DEPTH) return 'busy';
+      let other: string;
+      try {
+        other = readFileSync(claim, 'utf8');
+      } catch (readErr) {
+        if (isErrno(readErr, 'ENOENT')) continue; // its holder finished
+        throw readErr;
+      }
+      const whole = other.endsWith('\n');
+      if (whole ? isHolderAlive(other) : !abandoned(claim)) return 'busy';
+      if (removeLockIf(claim, other, fs, depth + 1) === 'busy') return 'busy';
+    }
+  }
+  try {
+    writeSync(fd, mine);
+    closeSync(fd);
+    fd = -1;
+    let now: string;
+    try {
+      now = readFileSync(file, 'utf8');
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) return 'changed';
+      throw err;
+    }
+    if (now !== content) return 'changed';
+    try {
+      fs.unlinkSync(file);
+    } catch (err) {
+      if (!isErrno(err, 'ENOENT')) throw err;
+    }
+    return 'removed';
+  } finally {
+    if (fd >= 0) closeSync(fd);
+    // Ours, and nobody else removes a claim whose holder lives.
+    try {
+      fs.unlinkSync(claim);
+    } catch {
+      // gone already
+    }
   }
 }

@@ -9,15 +9,19 @@
  * reused. The one thing besides the listing it reads is a shipper's
  * checkpoint file, which only ever holds deletion back (see applyRetention).
  *
- * Compression writes `<backup>.gz.tmp`, renames it to `<backup>.gz`, then
- * removes the plain backup. A crash at any point leaves the plain backup
- * readable (listBackups prefers it over a `.gz` of the same seq) and a
- * `.gz.tmp` that the next open removes before compressing again.
+ * Compression writes `<backup>.gz.<random>.tmp`, renames it to
+ * `<backup>.gz`, then removes the plain backup. A crash at any point leaves
+ * the plain backup readable (listBackups prefers it over a `.gz` of the same
+ * seq) and a temp file that the next open removes before compressing
+ * again. The temp name is the compressor's own: a former multi-process
+ * owner that resumes mid-compression never writes into, renames or removes
+ * its successor's temp file (issue 11).
  */
 import { createReadStream, createWriteStream, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
+import { randomBytes } from 'node:crypto';
 import { isErrno } from './errors.js';
 import type { FsOps } from './fsops.js';
 import { GZIP_SUFFIX, listBackups, splitName, type Backup } from './naming.js';
@@ -107,7 +111,10 @@ export function applyRetention(path: string, limits: RetentionLimits, fs: FsOps,
 
 const TMP_SUFFIX = '.tmp';
 
-/** Remove `.gz.tmp` files a crash left while compressing backups of `path`. */
+/** A compression's temp file: `<backup>.gz.<hex>.tmp`, or `<backup>.gz.tmp` as earlier versions named it. */
+const COMPRESS_TEMP = /\.gz(?:\.[0-9a-f]+)?\.tmp$/;
+
+/** Remove the temp files a crash left while compressing backups of `path`. */
 export function removeCompressionLeftovers(path: string): void {
   const { dir, stem } = splitName(path);
   let names: string[];
@@ -117,7 +124,7 @@ export function removeCompressionLeftovers(path: string): void {
     return;
   }
   for (const name of names) {
-    if (name.startsWith(`${stem}.`) && name.endsWith(GZIP_SUFFIX + TMP_SUFFIX)) rmSync(join(dir, name), { force: true });
+    if (name.startsWith(`${stem}.`) && COMPRESS_TEMP.test(name)) rmSync(join(dir, name), { force: true });
   }
 }
 
@@ -128,11 +135,13 @@ export function plainBackups(path: string): Backup[] {
 
 /**
  * Compress one sealed backup to `<backup>.gz` and remove the plain file.
- * Resolves to the .gz path, or undefined if the backup is gone (retention).
+ * Resolves to the .gz path, or undefined if the backup is gone (retention)
+ * or `owns()` says this process no longer owns the log: a multi-process
+ * owner that lost its lock (fencing) renames and removes nothing.
  */
-export async function compressBackup(backup: string): Promise<string | undefined> {
+export async function compressBackup(backup: string, owns: () => boolean = () => true): Promise<string | undefined> {
   const gz = backup + GZIP_SUFFIX;
-  const tmp = gz + TMP_SUFFIX;
+  const tmp = `${gz}.${randomBytes(4).toString('hex')}${TMP_SUFFIX}`;
   try {
     statSync(backup);
   } catch (err) {
@@ -141,12 +150,16 @@ export async function compressBackup(backup: string): Promise<string | undefined
   }
   try {
     await pipeline(createReadStream(backup), createGzip(), createWriteStream(tmp, { flush: true }));
+    if (!owns()) {
+      rmSync(tmp, { force: true });
+      return undefined;
+    }
     renameSync(tmp, gz);
   } catch (err) {
     rmSync(tmp, { force: true });
     if (isErrno(err, 'ENOENT')) return undefined;
     throw err;
   }
-  rmSync(backup, { force: true });
+  if (owns()) rmSync(backup, { force: true });
   return gz;
 }

@@ -18,14 +18,16 @@
  *     it. Unacknowledged batches are then sent again, in order.
  *   - the owner is alive but stopped (SIGSTOP): after STALL_MS without an
  *     acknowledgement the agent breaks its lock and takes over (above).
- *   - fencing: an owner checks, before every commit, that the lock file is
- *     still the one it created. A stopped owner that resumes finds it
+ *   - fencing: an owner checks, before every commit, before each step of a
+ *     rollover and retention, and before compression renames or removes,
+ *     that the lock file is still the one it created (the stamp takeLock()
+ *     took from its own descriptor). A stopped owner that resumes finds it
  *     replaced, writes nothing, drops its connections and becomes a client.
  */
-import { statSync, writeSync, type BigIntStats } from 'node:fs';
+import { writeSync } from 'node:fs';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { nodeFs } from '../fsops.js';
-import { describeHolder, lockPath } from '../lockfile.js';
+import { describeHolder } from '../lockfile.js';
 import { Housekeeping } from '../writer/housekeeping.js';
 import { ThreadCommitPath } from '../writer/thread-path.js';
 import { ClientLink } from './link.js';
@@ -60,7 +62,6 @@ let opened = false;
 let logger: ThreadCommitPath | undefined;
 let housekeeping: Housekeeping | undefined;
 let server: OwnerServer | undefined;
-let lockStamp: BigIntStats | undefined;
 let link: ClientLink | undefined;
 /** The lock file content of the owner we talk to, to break it if it stalls. */
 let ownerLock: { content: string; pid: number } | undefined;
@@ -106,11 +107,18 @@ function failOpen(err: { code?: unknown; message?: unknown; syscall?: unknown; p
 
 // ------------------------------------------------------------------ owner
 
+/** Throw ERR_FENCED unless our lock file is still the one we created (the stamp takeLock took from its descriptor). */
 function fence(): void {
-  const now = statSync(lockPath(data.path), { bigint: true, throwIfNoEntry: false });
-  const mine = lockStamp!;
-  if (!now || now.ino !== mine.ino || now.dev !== mine.dev || now.mtimeNs !== mine.mtimeNs || now.size !== mine.size) {
-    throw Object.assign(new Error(`Lost ownership of "${data.path}"`), { code: ERR_FENCED });
+  logger!.fence();
+}
+
+/** For housekeeping: do we still own the log? */
+function owns(mine: ThreadCommitPath): boolean {
+  try {
+    mine.fence();
+    return logger === mine;
+  } catch {
+    return false;
   }
 }
 
@@ -143,6 +151,7 @@ async function becomeOwner(): Promise<boolean> {
       settings,
       fs: nodeFs,
       lockNote: content,
+      fenced: true,
       events: {
         rotated: (backup) => {
           reply.postMessage({ type: 'rotate', value: backup });
@@ -152,11 +161,13 @@ async function becomeOwner(): Promise<boolean> {
       },
     });
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ERR_LOGGER_PATH_IN_USE') return false;
+    const code = (err as NodeJS.ErrnoException).code;
+    // Fenced while recovering: we were stopped and a client took over. Its client, then.
+    if (code === 'ERR_LOGGER_PATH_IN_USE' || code === ERR_FENCED) return false;
     throw err;
   }
-  lockStamp = statSync(lockPath(data.path), { bigint: true });
-  housekeeping = new Housekeeping(data.path, settings, nodeFs, { compressed: () => undefined, failed: reportFailure });
+  const mine = logger;
+  housekeeping = new Housekeeping(data.path, settings, nodeFs, { compressed: () => undefined, failed: reportFailure, owns: () => owns(mine) });
   housekeeping.atOpen();
   logger.drainEvents();
   server = new OwnerServer(note, shape, { commit, refused: (reason) => debug(`refused a connection: ${reason}`) });
@@ -208,7 +219,6 @@ function stepDown(): void {
   }
   logger = undefined;
   housekeeping = undefined;
-  lockStamp = undefined;
   Atomics.store(ctl, ROLE, ROLE_CLIENT);
 }
 

@@ -19,7 +19,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, realpathSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { lockPath } from '../lockfile.js';
+import { nodeFs } from '../fsops.js';
+import { lockPath, removeLockIf } from '../lockfile.js';
 
 /** What the owner writes on the second line of the lock file. */
 export interface OwnerNote {
@@ -106,17 +107,16 @@ export function processStopped(pid: number): boolean {
 /**
  * Remove the lock file of `path` if it still holds exactly `content` (a
  * stopped owner's). Returns true if removed. A successor that took the lock
- * meanwhile wrote other content (its own token), so it is left alone; the
- * remaining window (another breaker's new lock between our read and our
- * unlink) is closed by fencing: an owner checks its lock file is still its
- * own before every commit (see agent.ts).
+ * meanwhile wrote other content (its own token), so it is left alone; of
+ * several clients breaking the same stopped owner's lock at once, exactly
+ * one removes it (removeLockIf claims the removal first: a plain read then
+ * unlink could remove the lock the first breaker had just taken). A
+ * stopped owner that resumes is fenced: it checks its lock file is still
+ * its own before every commit and every step of a rollover (see agent.ts).
  */
 export function breakLock(path: string, content: string): boolean {
-  const file = lockPath(path);
   try {
-    if (readFileSync(file, 'utf8') !== content) return false;
-    unlinkSync(file);
-    return true;
+    return removeLockIf(lockPath(path), content, nodeFs) === 'removed';
   } catch {
     return false;
   }

@@ -10,12 +10,13 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
+import { ERR_FENCED } from '../errors.js';
 import { FrameType, FrameReader, HELLO_TIMEOUT_MS, ackFrame, jsonFrame, parseBatch, parseJson, type Frame } from './protocol.js';
 import { ERR_LOGGER_OPTIONS_MISMATCH, shapeDifferences, type FileShape } from './shape.js';
 import { removeSocket, type OwnerNote } from './rendezvous.js';
 
 /** Thrown by a commit when this process is no longer the owner: drop every connection unanswered. */
-export const ERR_FENCED = 'ERR_BINLOG_FENCED';
+export { ERR_FENCED };
 
 export interface ServerHooks {
   /** Commit whole framed records; throws the OS error (with `written` bytes) or an ERR_FENCED error. */

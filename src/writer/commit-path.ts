@@ -69,6 +69,12 @@ export interface CommitPathRequest {
   readonly attach?: ThreadAttachment | undefined;
   /** @internal A multi-process owner's note for the lock file (multiprocess/agent.ts). */
   readonly lockNote?: string | undefined;
+  /**
+   * @internal A multi-process owner (multiprocess/agent.ts): before each
+   * step of a rollover, check that the lock file is still the one this
+   * path created, and throw ERR_FENCED if a successor replaced it.
+   */
+  readonly fenced?: boolean | undefined;
 }
 
 /**

@@ -24,6 +24,13 @@ export interface LogContext {
    * the others reopen it.
    */
   useFd(fd: number, size: number): void;
+  /**
+   * Throw ERR_FENCED if this participant no longer owns the log: a
+   * multi-process owner whose lock file a successor replaced (it was
+   * stopped, and resumed). Called before each step of a rollover that
+   * creates or replaces a name; a no-op for loggers that need no fencing.
+   */
+  fence(): void;
   /** Report an event once the lock is released. */
   queue(event: QueuedEvent): void;
 }

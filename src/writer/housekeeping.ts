@@ -12,6 +12,12 @@ import type { Settings } from './options.js';
 export interface HousekeepingReports {
   compressed(gzPath: string): void;
   failed(error: unknown): void;
+  /**
+   * False once this process no longer owns the log (a multi-process owner
+   * fenced or closed): compression then renames and removes nothing.
+   * Defaults to always true.
+   */
+  owns?(): boolean;
 }
 
 export class Housekeeping {
@@ -58,7 +64,9 @@ export class Housekeeping {
   #compress(backup: string): void {
     this.#compressing = this.#compressing.then(async () => {
       try {
-        const gz = await compressBackup(backup);
+        const owns = this.#reports.owns ?? (() => true);
+        if (!owns()) return;
+        const gz = await compressBackup(backup, owns);
         if (gz) this.#reports.compressed(gz);
       } catch (err) {
         this.#reports.failed(err);

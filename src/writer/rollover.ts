@@ -9,10 +9,13 @@
  *   3. rename(temporary -> current): atomically puts the fresh file in place;
  *   4. bump the shared generation: every other thread reopens the current
  *      file by path before its next write.
+ * A multi-process owner checks before each step that it still owns the log
+ * (log.fence(), issue 11): a former owner that was stopped and resumed must
+ * not seal its successor's current file under its own, stale, seq.
  * recover() (recover.ts) finishes or undoes a rollover that a crash
  * interrupted.
  */
-import { isErrno, rolloverFailed } from '../errors.js';
+import { ERR_FENCED, isErrno, rolloverFailed } from '../errors.js';
 import { DIR_FLAGS, FRESH_FLAGS, withPath } from '../fsops.js';
 import { backupPath, rolloverTempPath, splitName } from '../naming.js';
 import { applyRetention, hasLimits } from '../retention.js';
@@ -31,6 +34,9 @@ export function rolloverPaused(log: LogContext): boolean {
  * Under the lock: seal the current file as the next backup. A failure is
  * undone (the current file stays current, nothing is lost or replaced),
  * reported once as ERR_ROLLOVER_FAILED, and retried after ROLLOVER_RETRY_MS.
+ *
+ * @throws ERR_FENCED (undone likewise) if log.fence() finds the log owned
+ *   by a successor: the caller must step down, not retry.
  */
 export function rollover(log: LogContext): void {
   if (rolloverPaused(log)) return;
@@ -42,8 +48,11 @@ export function rollover(log: LogContext): void {
   let fresh = -1;
   let sealed = false;
   try {
+    log.fence();
     fresh = fs.openSync(temp, FRESH_FLAGS, FILE_MODE);
+    log.fence();
     sealed = seal(log, backup);
+    log.fence();
     fs.renameSync(temp, path);
   } catch (err) {
     if (sealed) tryUnlink(fs, backup);
@@ -52,6 +61,7 @@ export function rollover(log: LogContext): void {
       tryUnlink(fs, temp);
     }
     st.rolling = false;
+    if (isErrno(err, ERR_FENCED)) throw err;
     failed(log, backup, err);
     return;
   }
@@ -63,8 +73,10 @@ export function rollover(log: LogContext): void {
   log.queue({ kind: 'rotate', backup });
   if (hasLimits(log.settings)) {
     try {
+      log.fence(); // retention deletes backups: only the owner may
       applyRetention(path, log.settings, fs);
     } catch (err) {
+      if (isErrno(err, ERR_FENCED)) throw err;
       log.queue({ kind: 'error', error: err });
     }
   }

@@ -8,10 +8,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { BroadcastChannel } from 'node:worker_threads';
-import { isErrno, loggerClosed } from '../errors.js';
+import { fenced, isErrno, loggerClosed } from '../errors.js';
 import { rolloverPoint } from '../read/records.js';
 import { APPEND_FLAGS, writeAll, withPath, type FsOps } from '../fsops.js';
-import { releaseLock, takeLock } from '../lockfile.js';
+import { lockStillHeld, releaseLock, takeLock, type HeldLock } from '../lockfile.js';
 import { splitName } from '../naming.js';
 import { HANDLE_TAG, SharedState, type LoggerHandle } from '../shared.js';
 import type { CommitPath, CommitPathRequest } from './commit-path.js';
@@ -42,7 +42,9 @@ export class ThreadCommitPath implements CommitPath, LogContext {
   #gen = -1;
   #committed = 0;
   /** The owner's lock file, released by close(). */
-  #lockFile: { path: string; content: string } | undefined;
+  #lockFile: HeldLock | undefined;
+  /** Check the lock file before each rollover step (a multi-process owner). */
+  readonly #fenced: boolean;
   /** Rotations reach the owner (events, compression) through this channel. */
   #channel: BroadcastChannel | undefined;
   readonly #channelName: string;
@@ -54,8 +56,9 @@ export class ThreadCommitPath implements CommitPath, LogContext {
    * Open the log (the owner: create the directory, take the lock file,
    * recover), or join another thread's (attach).
    */
-  constructor({ path, settings, fs, events, attach, lockNote }: CommitPathRequest) {
+  constructor({ path, settings, fs, events, attach, lockNote, fenced = false }: CommitPathRequest) {
     this.#lockNote = lockNote;
+    this.#fenced = fenced;
     this.path = path;
     this.fs = fs;
     this.settings = settings;
@@ -213,6 +216,10 @@ export class ThreadCommitPath implements CommitPath, LogContext {
     if (this.#fd >= 0) tryClose(this.fs, this.#fd);
     this.#fd = -1;
     this.#gen = -1;
+  }
+
+  fence(): void {
+    if (this.#fenced && !(this.#lockFile && lockStillHeld(this.#lockFile))) throw fenced(this.path);
   }
 
   queue(event: QueuedEvent): void {
