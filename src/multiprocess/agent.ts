@@ -29,10 +29,12 @@ import { describeHolder, lockPath } from '../lockfile.js';
 import { Housekeeping } from '../writer/housekeeping.js';
 import { ThreadCommitPath } from '../writer/thread-path.js';
 import { ClientLink } from './link.js';
+import { ownerSettings, type OwnerGrant } from './owner-path.js';
+import { BATCH_HEAD_BYTES } from './protocol.js';
 import { breakLock, encodeNote, newNote, processStopped, readLockView, type OwnerNote } from './rendezvous.js';
 import { ERR_FENCED, OwnerServer } from './server.js';
 import { ERR_LOGGER_OPTIONS_MISMATCH, fileShape, optionsMismatch, type FileShape } from './shape.js';
-import { ACKED, ROLE, ROLE_CLIENT, ROLE_CLOSED, ROLE_FAILED, ROLE_OWNER, WAKE, type AgentData, type ToAgent } from './slots.js';
+import { ACKED, OWNER_EPOCH, ROLE, ROLE_CLIENT, ROLE_CLOSED, ROLE_FAILED, ROLE_OWNER, SENT, SENT_BYTES, WAKE, type AgentData, type ToAgent } from './slots.js';
 
 /** An owner that leaves a batch unacknowledged this long, and is stopped, is replaced. */
 export const STALL_MS = 1000;
@@ -44,11 +46,14 @@ const DRAIN_MS = 1000;
 const data = workerData as AgentData;
 const ctl = new Int32Array(data.ctl);
 const reply: MessagePort = data.reply;
+const mailbox = Buffer.from(data.mailbox);
 const shape: FileShape = fileShape(data.settings);
 
 interface Batch {
   id: number;
   records: Uint8Array;
+  /** The whole BATCH frame (head and records) when it came through the mailbox. */
+  frame?: Uint8Array | undefined;
   sentAt: number;
 }
 
@@ -136,7 +141,7 @@ function reportFailure(err: unknown): void {
 async function becomeOwner(): Promise<boolean> {
   const note: OwnerNote = newNote(data.path);
   const content = encodeNote(note);
-  const settings = { ...data.settings, durability: shape.fsync ? 'fsync' : 'sync', multiProcess: false } as const;
+  const settings = ownerSettings(data.settings, shape.fsync);
   try {
     logger = new ThreadCommitPath({
       path: data.path,
@@ -168,9 +173,25 @@ async function becomeOwner(): Promise<boolean> {
   }
   opened = true;
   debug(`owner, ${pending.length} pending`);
+  grantDirectCommits();
   setRole(ROLE_OWNER);
   commitPending();
   return true;
+}
+
+/**
+ * Let our caller commit straight to the files while we are the owner
+ * (owner-path.ts): share the log's lock with it, then publish a new epoch.
+ * The grant is posted before the epoch and the role are stored, so a
+ * caller that sees them finds the grant on its port.
+ */
+function grantDirectCommits(): void {
+  const handle = logger!.share();
+  const { ino, dev, mtimeNs, size } = lockStamp!;
+  const epoch = (Atomics.load(ctl, OWNER_EPOCH) + 1) | 0;
+  const grant: OwnerGrant = { type: 'grant', epoch, state: handle.state, channel: handle.channel, stamp: { ino, dev, mtimeNs, size } };
+  reply.postMessage(grant);
+  Atomics.store(ctl, OWNER_EPOCH, epoch);
 }
 
 /** Commit what our caller sent, in order, as the owner. */
@@ -226,7 +247,7 @@ function connectTo(note: OwnerNote, lockContent: string, pid: number): void {
       const now = Date.now();
       for (const batch of pending) {
         batch.sentAt = now;
-        current.send(batch.id, batch.records);
+        current.send(batch.id, batch.records, batch.frame);
       }
     },
     ack: (id) => {
@@ -354,13 +375,37 @@ process.emitWarning = ((warning: string | Error, options?: { code?: string; deta
 const stallTimer = setInterval(checkStall, STALL_MS / 4);
 stallTimer.unref();
 
+/** A batch from our caller: commit it (owner) or send it (client); kept until done. */
+function take(batch: Batch): void {
+  pending.push(batch);
+  if (logger) commitPending();
+  else if (link) link.send(batch.id, batch.records, batch.frame);
+}
+
 parentPort!.on('message', (message: ToAgent) => {
-  if (message.type === 'batch') {
-    const batch: Batch = { id: message.id, records: message.records, sentAt: Date.now() };
-    pending.push(batch);
-    if (logger) commitPending();
-    else if (link) link.send(batch.id, batch.records);
-  } else if (message.type === 'close') void close();
+  if (message.type === 'batch') take({ id: message.id, records: message.records, sentAt: Date.now() });
+  else if (message.type === 'close') void close();
 });
+
+/**
+ * Batches that fit come through the mailbox: the caller writes the frame,
+ * stores its id in SENT and notifies; no message, no copy, no allocation.
+ * The caller writes the next one only after this one is done.
+ */
+async function watchMailbox(): Promise<void> {
+  let seen = 0;
+  while (!closing) {
+    const waiting = Atomics.waitAsync(ctl, SENT, seen);
+    if (waiting.async) await waiting.value;
+    const id = Atomics.load(ctl, SENT);
+    if (id === seen || closing) continue;
+    seen = id;
+    const bytes = Atomics.load(ctl, SENT_BYTES);
+    const frame = mailbox.subarray(0, BATCH_HEAD_BYTES + bytes);
+    take({ id, records: frame.subarray(BATCH_HEAD_BYTES), frame, sentAt: Date.now() });
+  }
+}
+
+void watchMailbox();
 
 void attempt();
