@@ -7,9 +7,11 @@
  * The agent is either the log's owner (it holds the lock file, writes the
  * files through the threads' commit path, writer/thread-path.ts, runs the
  * owner's housekeeping, and serves the other processes)
- * or a client (it forwards batches to the owner). Batches from its own
- * caller go the same way in both roles, so ownership can move between
- * processes without the caller noticing:
+ * or a client (it forwards batches to the owner). While it is the owner
+ * it grants its caller direct commits under the same lock (owner-path.ts);
+ * batches its caller hands it anyway (before a grant is taken up, or after
+ * the caller's fencing check failed) are committed or forwarded the same
+ * way, so ownership can move between processes without the caller noticing:
  *
  *   - the owner's connection ends (it died, or closed the log): the agent
  *     reads the lock file again and connects to the new owner, or takes the
