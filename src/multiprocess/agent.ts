@@ -31,12 +31,12 @@ import { describeHolder, lockPath } from '../lockfile.js';
 import { Housekeeping } from '../writer/housekeeping.js';
 import { ThreadCommitPath } from '../writer/thread-path.js';
 import { ClientLink } from './link.js';
-import { ownerSettings, type OwnerGrant } from './owner-path.js';
-import { BATCH_HEAD_BYTES } from './protocol.js';
+import { ownerGrant, watchMailbox } from './mailbox.js';
+import { ownerSettings } from './owner-path.js';
 import { breakLock, encodeNote, newNote, processStopped, readLockView, type OwnerNote } from './rendezvous.js';
 import { ERR_FENCED, OwnerServer } from './server.js';
 import { ERR_LOGGER_OPTIONS_MISMATCH, fileShape, optionsMismatch, type FileShape } from './shape.js';
-import { ACKED, OWNER_EPOCH, ROLE, ROLE_CLIENT, ROLE_CLOSED, ROLE_FAILED, ROLE_OWNER, SENT, SENT_BYTES, WAKE, type AgentData, type ToAgent } from './slots.js';
+import { ACKED, ROLE, ROLE_CLIENT, ROLE_CLOSED, ROLE_FAILED, ROLE_OWNER, WAKE, type AgentData, type ToAgent } from './slots.js';
 
 /** An owner that leaves a batch unacknowledged this long, and is stopped, is replaced. */
 export const STALL_MS = 1000;
@@ -181,19 +181,11 @@ async function becomeOwner(): Promise<boolean> {
   return true;
 }
 
-/**
- * Let our caller commit straight to the files while we are the owner
- * (owner-path.ts): share the log's lock with it, then publish a new epoch.
- * The grant is posted before the epoch and the role are stored, so a
- * caller that sees them finds the grant on its port.
- */
+/** Let our caller commit straight to the files, under our lock, while we are the owner (owner-path.ts). */
 function grantDirectCommits(): void {
-  const handle = logger!.share();
-  const { ino, dev, mtimeNs, size } = lockStamp!;
-  const epoch = (Atomics.load(ctl, OWNER_EPOCH) + 1) | 0;
-  const grant: OwnerGrant = { type: 'grant', epoch, state: handle.state, channel: handle.channel, stamp: { ino, dev, mtimeNs, size } };
+  const { grant, publish } = ownerGrant(ctl, logger!.share(), lockStamp!);
   reply.postMessage(grant);
-  Atomics.store(ctl, OWNER_EPOCH, epoch);
+  publish();
 }
 
 /** Commit what our caller sent, in order, as the owner. */
@@ -389,25 +381,7 @@ parentPort!.on('message', (message: ToAgent) => {
   else if (message.type === 'close') void close();
 });
 
-/**
- * Batches that fit come through the mailbox: the caller writes the frame,
- * stores its id in SENT and notifies; no message, no copy, no allocation.
- * The caller writes the next one only after this one is done.
- */
-async function watchMailbox(): Promise<void> {
-  let seen = 0;
-  while (!closing) {
-    const waiting = Atomics.waitAsync(ctl, SENT, seen);
-    if (waiting.async) await waiting.value;
-    const id = Atomics.load(ctl, SENT);
-    if (id === seen || closing) continue;
-    seen = id;
-    const bytes = Atomics.load(ctl, SENT_BYTES);
-    const frame = mailbox.subarray(0, BATCH_HEAD_BYTES + bytes);
-    take({ id, records: frame.subarray(BATCH_HEAD_BYTES), frame, sentAt: Date.now() });
-  }
-}
-
-void watchMailbox();
+// Batches that fit come through the shared mailbox (mailbox.ts).
+void watchMailbox(ctl, mailbox, () => closing, (batch) => take({ ...batch, sentAt: Date.now() }));
 
 void attempt();
