@@ -378,7 +378,11 @@ function take(batch: Batch): void {
 
 parentPort!.on('message', (message: ToAgent) => {
   if (message.type === 'batch') take({ id: message.id, records: message.records, sentAt: Date.now() });
-  else if (message.type === 'close') void close();
+  else if (message.type === 'rotated') {
+    // Sealed by our caller's direct commit (owner-path.ts): reported like ours.
+    reply.postMessage({ type: 'rotate', value: message.backup });
+    housekeeping?.rotated(message.backup);
+  } else if (message.type === 'close') void close();
 });
 
 // Batches that fit come through the shared mailbox (mailbox.ts).

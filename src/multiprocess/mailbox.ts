@@ -43,6 +43,6 @@ export async function watchMailbox(ctl: Int32Array, mailbox: Buffer, stopped: ()
 export function ownerGrant(ctl: Int32Array, handle: LoggerHandle, lock: BigIntStats): { grant: OwnerGrant; publish(): void } {
   const epoch = (Atomics.load(ctl, OWNER_EPOCH) + 1) | 0;
   const { ino, dev, mtimeNs, size } = lock;
-  const grant: OwnerGrant = { type: 'grant', epoch, state: handle.state, channel: handle.channel, stamp: { ino, dev, mtimeNs, size } };
+  const grant: OwnerGrant = { type: 'grant', epoch, state: handle.state, stamp: { ino, dev, mtimeNs, size } };
   return { grant, publish: () => Atomics.store(ctl, OWNER_EPOCH, epoch) };
 }

@@ -7,17 +7,22 @@
  * write() costs plus one stat(2) for fencing, instead of a round trip
  * through its agent thread (bench/multiprocess.js, "multiProcess, 1 process").
  *
- * The agent grants this path (a GRANT message with its shared state, its
- * rotation channel and the stamp of the lock file it created) each time it
- * becomes the owner, under a new epoch. Fencing stays before every commit,
+ * The agent grants this path (a GRANT message with its shared state and
+ * the stamp of the lock file it created) each time it becomes the owner,
+ * under a new epoch. Rotations this thread makes are reported to the agent
+ * on the caller's own port (ordered before a later close, which the
+ * threads' BroadcastChannel is not), and the agent reports them back as it
+ * does its own, and runs the housekeeping. Fencing stays before every commit,
  * here as in the agent: a lock file that is no longer the one the agent
  * created means another process took over, and nothing is written.
  */
+import { randomUUID } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { ERR_LOGGER_CLOSED, isErrno } from '../errors.js';
 import { nodeFs } from '../fsops.js';
 import { lockPath } from '../lockfile.js';
 import { ThreadCommitPath } from '../writer/thread-path.js';
+import type { CommitEvents } from '../writer/events.js';
 import type { Settings } from '../writer/options.js';
 
 /** What identifies the lock file an owner created (a successor always writes a new one). */
@@ -34,7 +39,6 @@ export interface OwnerGrant {
   /** The agent's OWNER_EPOCH slot when the grant was made. */
   readonly epoch: number;
   readonly state: SharedArrayBuffer;
-  readonly channel: string;
   readonly stamp: LockStamp;
 }
 
@@ -55,12 +59,8 @@ export class OwnerDirectPath {
   readonly #stamp: LockStamp;
   readonly #local: ThreadCommitPath;
 
-  /**
-   * Attach to the agent's log. `failed` receives background failures of
-   * this thread's commits; rotations are reported by the agent, which
-   * learns of them on the rotation channel and runs the housekeeping.
-   */
-  constructor(grant: OwnerGrant, path: string, settings: Settings, failed: (err: unknown) => void) {
+  /** Attach to the agent's log; `events` receive this thread's rotations and background failures. */
+  constructor(grant: OwnerGrant, path: string, settings: Settings, events: CommitEvents) {
     this.epoch = grant.epoch;
     this.#path = path;
     this.#stamp = grant.stamp;
@@ -68,8 +68,9 @@ export class OwnerDirectPath {
       path,
       settings,
       fs: nodeFs,
-      attach: { state: grant.state, channel: grant.channel },
-      events: { rotated: () => undefined, failed },
+      // A channel nobody listens on: see the module comment.
+      attach: { state: grant.state, channel: `binary-logger:direct:${randomUUID()}` },
+      events,
     });
   }
 

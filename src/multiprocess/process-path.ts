@@ -45,13 +45,6 @@ import {
 /** Re-check the agent this often while waiting (it cannot die alone, but a hang must show). */
 const WAIT_SLICE_MS = 1000;
 
-/**
- * The agent's young generation, in MB. It allocates little (frames are
- * read into Buffers outside the heap), and a small nursery keeps each
- * process's resident memory down (issue 11 item 5: under 100 MB).
- */
-const AGENT_YOUNG_GENERATION_MB = 4;
-
 export class ProcessCommitPath implements CommitPath {
   readonly owner = false;
   readonly #path: string;
@@ -88,11 +81,7 @@ export class ProcessCommitPath implements CommitPath {
     const { port1, port2 } = new MessageChannel();
     this.#reply = port1;
     const data: AgentData = { path, settings, ctl, mailbox, reply: port2 };
-    this.#worker = new Worker(new URL('./agent.js', import.meta.url), {
-      workerData: data,
-      transferList: [port2],
-      resourceLimits: { maxYoungGenerationSizeMb: AGENT_YOUNG_GENERATION_MB },
-    });
+    this.#worker = new Worker(new URL('./agent.js', import.meta.url), { workerData: data, transferList: [port2] });
     // The agent serves other processes, but never keeps this one alive.
     this.#worker.unref();
     this.#reply.on('message', (m: AgentMessage | OwnerGrant) => {
@@ -185,7 +174,11 @@ export class ProcessCommitPath implements CommitPath {
     const grant = this.#grant;
     if (grant?.epoch !== epoch) return undefined;
     const settings = ownerSettings(this.#settings, isFsync(this.#settings.durability));
-    this.#direct = new OwnerDirectPath(grant, this.#path, settings, (error) => this.#queued.push({ kind: 'error', error: error as Error }));
+    this.#direct = new OwnerDirectPath(grant, this.#path, settings, {
+      // The agent emits it back to us (with its own, in one stream) and runs the housekeeping.
+      rotated: (backup) => this.#worker.postMessage({ type: 'rotated', backup } satisfies ToAgent),
+      failed: (error) => this.#queued.push({ kind: 'error', error: error as Error }),
+    });
     return this.#direct;
   }
 

@@ -40,8 +40,8 @@ export interface AgentData {
   reply: MessagePort;
 }
 
-/** Caller -> agent: a batch too large for the mailbox (its buffer transferred), or close. */
-export type ToAgent = { type: 'batch'; id: number; records: Uint8Array } | { type: 'close' };
+/** Caller -> agent: a batch too large for the mailbox (its buffer transferred), a rotation the caller made as the owner, or close. */
+export type ToAgent = { type: 'batch'; id: number; records: Uint8Array } | { type: 'rotated'; backup: string } | { type: 'close' };
 
 /** Agent -> caller, on the reply port. */
 export interface AgentMessage {
