@@ -9,10 +9,14 @@
 //     fast, but UNSAFE (no shared rollover, torn records on a crash, no
 //     retention): a ceiling, not a contender.
 // Every process opens its log first (the owner before the others); then all
-// start at once, and the time is until the last one has flushed and closed.
+// start at once, and the time is until the last one has written and flushed
+// all its records. Only then do they close: a process that closed early
+// would hand ownership to another, whose remaining writes would then skip
+// the socket, and the row would no longer measure clients.
 // Prints records/s together, the ratio to one process alone in the same
-// mode, the median of a client's write() in 'sync' mode, and the peak RSS
-// of the biggest process.
+// mode, the median of a client's write() in 'sync' mode (the owner's own
+// write() is shown apart: it commits directly), and the peak RSS of the
+// biggest process.
 //
 // Usage: node bench/multiprocess.js [--quick]   (after npm run build)
 
@@ -54,6 +58,7 @@ async function child(spec) {
   // Every row pays the same ~0.3 us a record for it.
   const count = spec.hi - spec.lo;
   let write;
+  let flush = () => undefined;
   let finish;
   if (spec.mode === 'append') {
     const fd = openSync(spec.path, 'a');
@@ -75,6 +80,7 @@ async function child(spec) {
       multiProcess: spec.mode === 'multi',
     });
     write = (p) => logger.write(p);
+    flush = () => logger.flush();
     finish = () => logger.close();
   }
   // The peak RSS reported is the run's: the kernel's mark is reset after start-up.
@@ -92,6 +98,10 @@ async function child(spec) {
       times[i] = Number(process.hrtime.bigint() - t0);
     } else write(payload);
   }
+  flush();
+  // Written: the parent stops the clock when every process is here, then lets all close.
+  process.stdout.write('written\n');
+  await new Promise((resolve) => process.stdin.once('data', resolve));
   await finish();
   let median;
   if (times) {
@@ -111,10 +121,15 @@ function start(spec, ipc) {
     ? fork(SELF, args.slice(1), { stdio: ['pipe', 'pipe', 'inherit', 'ipc'], execArgv: ['--expose-gc'] })
     : spawn(process.execPath, ['--expose-gc', ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
   let out = '';
+  let written;
+  const wrote = new Promise((resolve) => {
+    written = resolve;
+  });
   const ready = new Promise((resolve) =>
     proc.stdout.on('data', (c) => {
       out += c;
       if (out.includes('ready\n')) resolve();
+      if (out.includes('written\n')) written();
     }),
   );
   const result = new Promise((resolve, reject) =>
@@ -124,7 +139,7 @@ function start(spec, ipc) {
       else resolve(JSON.parse(m[1]));
     }),
   );
-  return { proc, ready, result };
+  return { proc, ready, wrote, result };
 }
 
 async function row(label, mode, durability, processes, total) {
@@ -158,14 +173,20 @@ async function row(label, mode, durability, processes, total) {
   await Promise.all(children.map((c) => c.ready));
   const t0 = process.hrtime.bigint();
   for (const c of children) c.proc.stdin.write('go\n');
-  const results = await Promise.all(children.map((c) => c.result));
+  await Promise.all(children.map((c) => c.wrote));
   if (mode === 'send') {
     await allReceived;
-    primary.close();
+    primary.flush();
   }
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  for (const c of children) c.proc.stdin.write('close\n');
+  const results = await Promise.all(children.map((c) => c.result));
+  primary?.close();
   rmSync(dir, { recursive: true, force: true });
-  const medians = results.map((r) => r.median).filter((m) => m !== undefined);
+  // The first process opened the log first: in 'multi' rows it is the owner.
+  const owner = mode === 'multi' && processes > 1 ? results[0].median : undefined;
+  const clients = mode === 'multi' && processes > 1 ? results.slice(1) : results;
+  const medians = clients.map((r) => r.median).filter((m) => m !== undefined);
   return {
     label,
     durability,
@@ -173,6 +194,7 @@ async function row(label, mode, durability, processes, total) {
     records: per * processes,
     perSecond: (per * processes) / seconds,
     medianUs: medians.length ? medians.sort((a, b) => a - b)[medians.length >> 1] / 1000 : undefined,
+    ownerMedianUs: owner === undefined ? undefined : owner / 1000,
     peakRssMb: Math.max(...results.map((r) => r.peakRss)) / 2 ** 20,
   };
 }
@@ -188,12 +210,14 @@ async function main() {
   rows.push(await row('O_APPEND, no coordination (UNSAFE: no rollover, torn records), 4 processes', 'append', 'sync', 4, SYNC_TOTAL * 4));
   const alone = Object.fromEntries(rows.filter((r) => r.label === 'one process alone').map((r) => [r.durability, r.perSecond]));
   console.log(`Node ${process.version}, ${process.platform}/${process.arch}; W1 (61-byte ASCII records); maxFileSize ${MAX_FILE_SIZE}`);
-  console.log('| row | durability | processes | records | records/s together | vs one process alone | write() median (sync) | peak RSS per process |');
+  console.log(
+    '| row | durability | processes | records | records/s together | vs one process alone | write() median (sync; a client\'s, with several) | peak RSS per process |',
+  );
   console.log('|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
     const ratio = alone[r.durability] ? (r.perSecond / alone[r.durability]).toFixed(2) + 'x' : '';
     console.log(
-      `| ${r.label} | ${r.durability} | ${r.processes} | ${r.records} | ${Math.round(r.perSecond).toLocaleString('en-US')} | ${ratio} | ${r.medianUs === undefined ? '' : r.medianUs.toFixed(1) + ' us'} | ${r.peakRssMb.toFixed(0)} MB |`,
+      `| ${r.label} | ${r.durability} | ${r.processes} | ${r.records} | ${Math.round(r.perSecond).toLocaleString('en-US')} | ${ratio} | ${r.medianUs === undefined ? '' : r.medianUs.toFixed(1) + ' us'}${r.ownerMedianUs === undefined ? '' : ` (owner ${r.ownerMedianUs.toFixed(1)} us)`} | ${r.peakRssMb.toFixed(0)} MB |`,
     );
   }
 }

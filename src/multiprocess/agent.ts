@@ -7,9 +7,11 @@
  * The agent is either the log's owner (it holds the lock file, writes the
  * files through the threads' commit path, writer/thread-path.ts, runs the
  * owner's housekeeping, and serves the other processes)
- * or a client (it forwards batches to the owner). Batches from its own
- * caller go the same way in both roles, so ownership can move between
- * processes without the caller noticing:
+ * or a client (it forwards batches to the owner). While it is the owner
+ * it grants its caller direct commits under the same lock (owner-path.ts);
+ * batches its caller hands it anyway (before a grant is taken up, or after
+ * the caller's fencing check failed) are committed or forwarded the same
+ * way, so ownership can move between processes without the caller noticing:
  *
  *   - the owner's connection ends (it died, or closed the log): the agent
  *     reads the lock file again and connects to the new owner, or takes the
@@ -31,6 +33,8 @@ import { describeHolder } from '../lockfile.js';
 import { Housekeeping } from '../writer/housekeeping.js';
 import { ThreadCommitPath } from '../writer/thread-path.js';
 import { ClientLink } from './link.js';
+import { ownerGrant, watchMailbox } from './mailbox.js';
+import { ownerSettings } from './owner-path.js';
 import { breakLock, encodeNote, newNote, processStopped, readLockView, type OwnerNote } from './rendezvous.js';
 import { ERR_FENCED, OwnerServer } from './server.js';
 import { ERR_LOGGER_OPTIONS_MISMATCH, fileShape, optionsMismatch, type FileShape } from './shape.js';
@@ -46,11 +50,14 @@ const DRAIN_MS = 1000;
 const data = workerData as AgentData;
 const ctl = new Int32Array(data.ctl);
 const reply: MessagePort = data.reply;
+const mailbox = Buffer.from(data.mailbox);
 const shape: FileShape = fileShape(data.settings);
 
 interface Batch {
   id: number;
   records: Uint8Array;
+  /** The whole BATCH frame (head and records) when it came through the mailbox. */
+  frame?: Uint8Array | undefined;
   sentAt: number;
 }
 
@@ -144,7 +151,7 @@ function reportFailure(err: unknown): void {
 async function becomeOwner(): Promise<boolean> {
   const note: OwnerNote = newNote(data.path);
   const content = encodeNote(note);
-  const settings = { ...data.settings, durability: shape.fsync ? 'fsync' : 'sync', multiProcess: false } as const;
+  const settings = ownerSettings(data.settings, shape.fsync);
   try {
     logger = new ThreadCommitPath({
       path: data.path,
@@ -179,9 +186,17 @@ async function becomeOwner(): Promise<boolean> {
   }
   opened = true;
   debug(`owner, ${pending.length} pending`);
+  grantDirectCommits();
   setRole(ROLE_OWNER);
   commitPending();
   return true;
+}
+
+/** Let our caller commit straight to the files, under our lock, while we are the owner (owner-path.ts). */
+function grantDirectCommits(): void {
+  const { grant, publish } = ownerGrant(ctl, logger!.share(), lockStamp!);
+  reply.postMessage(grant);
+  publish();
 }
 
 /** Commit what our caller sent, in order, as the owner. */
@@ -236,7 +251,7 @@ function connectTo(note: OwnerNote, lockContent: string, pid: number): void {
       const now = Date.now();
       for (const batch of pending) {
         batch.sentAt = now;
-        current.send(batch.id, batch.records);
+        current.send(batch.id, batch.records, batch.frame);
       }
     },
     ack: (id) => {
@@ -364,13 +379,23 @@ process.emitWarning = ((warning: string | Error, options?: { code?: string; deta
 const stallTimer = setInterval(checkStall, STALL_MS / 4);
 stallTimer.unref();
 
+/** A batch from our caller: commit it (owner) or send it (client); kept until done. */
+function take(batch: Batch): void {
+  pending.push(batch);
+  if (logger) commitPending();
+  else if (link) link.send(batch.id, batch.records, batch.frame);
+}
+
 parentPort!.on('message', (message: ToAgent) => {
-  if (message.type === 'batch') {
-    const batch: Batch = { id: message.id, records: message.records, sentAt: Date.now() };
-    pending.push(batch);
-    if (logger) commitPending();
-    else if (link) link.send(batch.id, batch.records);
+  if (message.type === 'batch') take({ id: message.id, records: message.records, sentAt: Date.now() });
+  else if (message.type === 'rotated') {
+    // Sealed by our caller's direct commit (owner-path.ts): reported like ours.
+    reply.postMessage({ type: 'rotate', value: message.backup });
+    housekeeping?.rotated(message.backup);
   } else if (message.type === 'close') void close();
 });
+
+// Batches that fit come through the shared mailbox (mailbox.ts).
+void watchMailbox(ctl, mailbox, () => closing, (batch) => take({ ...batch, sentAt: Date.now() }));
 
 void attempt();

@@ -47,9 +47,13 @@ export class ClientLink {
     socket.on('close', () => this.#end('closed'));
   }
 
-  /** Send one batch of framed records. */
-  send(id: number, records: Uint8Array): void {
+  /** Send one batch of framed records; `frame`, if given, is the whole BATCH frame (one write). */
+  send(id: number, records: Uint8Array, frame?: Uint8Array): void {
     if (this.#ended) return;
+    if (frame) {
+      this.#socket.write(frame);
+      return;
+    }
     this.#socket.cork();
     this.#socket.write(batchHead(id, records.byteLength));
     this.#socket.write(records);

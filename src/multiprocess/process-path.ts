@@ -4,8 +4,11 @@
  * Atomics.wait until the owner process has them in the file. The agent does
  * the socket I/O in its own event loop, so write() in this thread stays
  * synchronous without a busy loop (as synckit and pino's thread-stream do).
- * One commit costs a message to the agent, a round trip over the socket
- * and a wake-up: tens of microseconds (bench/multiprocess.js).
+ * One commit costs a hand-over to the agent (the batch is copied into a
+ * shared mailbox and the agent woken with Atomics.notify), a round trip over
+ * the socket and a wake-up: tens of microseconds (bench/multiprocess.js).
+ * While this process is the owner, commits skip the agent and go straight
+ * to the files (owner-path.ts).
  *
  * Delivery: a batch the owner acknowledged is in the file. A batch in
  * flight when the owner died is sent again to the next owner, so it may be
@@ -19,9 +22,25 @@ import { loggerClosed, outOfRange } from '../errors.js';
 import { HANDLE_TAG, SharedState, type LoggerHandle } from '../shared.js';
 import type { CommitPath, CommitPathRequest } from '../writer/commit-path.js';
 import type { CommitEvents } from '../writer/events.js';
-import type { Settings } from '../writer/options.js';
-import { MAX_CLIENT_PAYLOAD_BYTES } from './protocol.js';
-import { ACKED, CTL_SLOTS, ROLE, ROLE_CLOSED, ROLE_FAILED, ROLE_STARTING, WAKE, type AgentData, type AgentMessage, type ToAgent } from './slots.js';
+import { isBuffered, isFsync, SYNC_STAGING_BYTES, type Settings } from '../writer/options.js';
+import { OwnerDirectPath, ownerSettings, type OwnerGrant } from './owner-path.js';
+import { BATCH_HEAD_BYTES, MAX_CLIENT_PAYLOAD_BYTES, writeBatchHead } from './protocol.js';
+import {
+  ACKED,
+  CTL_SLOTS,
+  OWNER_EPOCH,
+  ROLE,
+  ROLE_CLOSED,
+  ROLE_FAILED,
+  ROLE_OWNER,
+  ROLE_STARTING,
+  SENT,
+  SENT_BYTES,
+  WAKE,
+  type AgentData,
+  type AgentMessage,
+  type ToAgent,
+} from './slots.js';
 
 /** Re-check the agent this often while waiting (it cannot die alone, but a hang must show). */
 const WAIT_SLICE_MS = 1000;
@@ -34,6 +53,11 @@ export class ProcessCommitPath implements CommitPath {
   readonly #reply: MessagePort;
   readonly #worker: Worker;
   readonly #events: CommitEvents;
+  /** Shared with the agent: batches that fit go here, not through postMessage. */
+  readonly #mailbox: Uint8Array;
+  /** The latest owner grant from the agent, and the direct path opened from it. */
+  #grant: OwnerGrant | undefined;
+  #direct: OwnerDirectPath | undefined;
   #nextId = 1;
   #committed = 0;
   /** Errors the agent reported, by batch id (-1: could not open). */
@@ -49,13 +73,18 @@ export class ProcessCommitPath implements CommitPath {
     this.#events = events;
     const ctl = new SharedArrayBuffer(CTL_SLOTS * 4);
     this.#ctl = new Int32Array(ctl);
+    // Sized for a whole staging buffer: only a record too large to stage
+    // takes the slower postMessage route.
+    const staged = isBuffered(settings.durability) ? settings.bufferSize : SYNC_STAGING_BYTES;
+    const mailbox = new SharedArrayBuffer(BATCH_HEAD_BYTES + staged);
+    this.#mailbox = new Uint8Array(mailbox);
     const { port1, port2 } = new MessageChannel();
     this.#reply = port1;
-    const data: AgentData = { path, settings, ctl, reply: port2 };
+    const data: AgentData = { path, settings, ctl, mailbox, reply: port2 };
     this.#worker = new Worker(new URL('./agent.js', import.meta.url), { workerData: data, transferList: [port2] });
     // The agent serves other processes, but never keeps this one alive.
     this.#worker.unref();
-    this.#reply.on('message', (m: AgentMessage) => {
+    this.#reply.on('message', (m: AgentMessage | OwnerGrant) => {
       this.#handle(m);
       this.drainEvents();
     });
@@ -84,11 +113,22 @@ export class ProcessCommitPath implements CommitPath {
     if (end > MAX_CLIENT_PAYLOAD_BYTES) {
       throw outOfRange('payload.byteLength', `<= ${MAX_CLIENT_PAYLOAD_BYTES} in a multi-process log`, end);
     }
+    if (Atomics.load(this.#ctl, ROLE) === ROLE_OWNER && this.#commitDirect(buf, end)) return;
     const id = this.#nextId;
     this.#nextId = (this.#nextId + 1) | 0 || 1;
-    const records = new Uint8Array(end);
-    records.set(buf.subarray(0, end));
-    this.#worker.postMessage({ type: 'batch', id, records } satisfies ToAgent);
+    const mailbox = this.#mailbox;
+    if (BATCH_HEAD_BYTES + end <= mailbox.length) {
+      // The agent is done with the previous batch (we waited for it): reuse.
+      writeBatchHead(mailbox, id, end);
+      mailbox.set(buf.subarray(0, end), BATCH_HEAD_BYTES);
+      Atomics.store(this.#ctl, SENT_BYTES, end);
+      Atomics.store(this.#ctl, SENT, id);
+      Atomics.notify(this.#ctl, SENT);
+    } else {
+      const records = new Uint8Array(end);
+      records.set(buf.subarray(0, end));
+      this.#worker.postMessage({ type: 'batch', id, records } satisfies ToAgent, [records.buffer]);
+    }
     this.#waitUntil(() => ((Atomics.load(this.#ctl, ACKED) - id) | 0) >= 0);
     this.#drain();
     const err = this.#errors.get(id);
@@ -100,7 +140,58 @@ export class ProcessCommitPath implements CommitPath {
     this.#committed = end;
   }
 
+  /**
+   * Commit as the owner, straight to the files. False, having written
+   * nothing, if this process turns out not to be the owner any more.
+   */
+  #commitDirect(buf: Uint8Array, end: number): boolean {
+    const direct = this.#ownerPath();
+    if (direct === undefined) return false;
+    let done: boolean;
+    try {
+      done = direct.tryCommit(buf, end);
+    } catch (err) {
+      this.#committed = direct.committed;
+      throw err;
+    }
+    if (done) {
+      this.#committed = end;
+      return true;
+    }
+    // Fenced or stepped down: the agent finds out on the batch we send it,
+    // and hands it to the new owner.
+    this.#dropDirect();
+    return false;
+  }
+
+  /** The direct path for the agent's current ownership epoch, opened on first use. */
+  #ownerPath(): OwnerDirectPath | undefined {
+    const epoch = Atomics.load(this.#ctl, OWNER_EPOCH);
+    if (this.#direct?.epoch === epoch) return this.#direct;
+    this.#dropDirect();
+    // The agent posts the grant before it publishes the epoch and the role.
+    this.#drain();
+    const grant = this.#grant;
+    if (grant?.epoch !== epoch) return undefined;
+    const settings = ownerSettings(this.#settings, isFsync(this.#settings.durability));
+    this.#direct = new OwnerDirectPath(grant, this.#path, settings, {
+      // The agent emits it back to us (with its own, in one stream) and runs the housekeeping.
+      rotated: (backup) => this.#worker.postMessage({ type: 'rotated', backup } satisfies ToAgent),
+      failed: (error) => this.#queued.push({ kind: 'error', error: error as Error }),
+    });
+    return this.#direct;
+  }
+
+  #dropDirect(): void {
+    const direct = this.#direct;
+    if (direct === undefined) return;
+    this.#direct = undefined;
+    direct.drainEvents();
+    direct.close();
+  }
+
   drainEvents(): void {
+    this.#direct?.drainEvents();
     for (let e = this.#queued.shift(); e !== undefined; e = this.#queued.shift()) {
       if (e.kind === 'rotate') this.#events.rotated(e.backup);
       else this.#events.failed(e.error);
@@ -111,6 +202,7 @@ export class ProcessCommitPath implements CommitPath {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#dropDirect();
     this.#worker.postMessage({ type: 'close' } satisfies ToAgent);
     this.#waitUntil(() => Atomics.load(this.#ctl, ROLE) === ROLE_CLOSED);
     this.#drain();
@@ -135,11 +227,14 @@ export class ProcessCommitPath implements CommitPath {
   }
 
   #drain(): void {
-    for (let m = receiveMessageOnPort(this.#reply); m; m = receiveMessageOnPort(this.#reply)) this.#handle(m.message as AgentMessage);
+    for (let m = receiveMessageOnPort(this.#reply); m; m = receiveMessageOnPort(this.#reply)) this.#handle(m.message as AgentMessage | OwnerGrant);
   }
 
-  #handle(m: AgentMessage): void {
+  #handle(m: AgentMessage | OwnerGrant): void {
     switch (m.type) {
+      case 'grant':
+        this.#grant = m;
+        break;
       case 'error': {
         const err = Object.assign(new Error(m.message ?? 'unknown error'), { code: m.code, syscall: m.syscall, path: m.path ?? this.#path });
         if (m.written !== undefined) Object.assign(err, { written: m.written });

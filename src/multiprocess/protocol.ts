@@ -62,12 +62,20 @@ export function jsonFrame(type: number, value: unknown): Buffer {
   return out;
 }
 
-/** The header of a FrameType.BATCH frame carrying `recordBytes` bytes of framed records. */
+/** Bytes of a FrameType.BATCH frame before its records. */
+export const BATCH_HEAD_BYTES = HEADER_BYTES + 1 + ID_BYTES;
+
+/** Write the head of a FrameType.BATCH frame carrying `recordBytes` bytes of framed records into `out[0, BATCH_HEAD_BYTES)`. */
+export function writeBatchHead(out: Uint8Array, id: number, recordBytes: number): void {
+  writeHeader(out, 0, 1 + ID_BYTES + recordBytes);
+  out[HEADER_BYTES] = FrameType.BATCH;
+  writeHeader(out, HEADER_BYTES + 1, id >>> 0);
+}
+
+/** The head of a FrameType.BATCH frame carrying `recordBytes` bytes of framed records. */
 export function batchHead(id: number, recordBytes: number): Buffer {
-  const head = Buffer.allocUnsafe(HEADER_BYTES + 1 + ID_BYTES);
-  writeHeader(head, 0, 1 + ID_BYTES + recordBytes);
-  head[HEADER_BYTES] = FrameType.BATCH;
-  head.writeUInt32BE(id >>> 0, HEADER_BYTES + 1);
+  const head = Buffer.allocUnsafe(BATCH_HEAD_BYTES);
+  writeBatchHead(head, id, recordBytes);
   return head;
 }
 

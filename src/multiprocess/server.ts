@@ -4,6 +4,12 @@
  * acknowledging each batch once its records are handed to the OS (and
  * synced, in the fsync modes). Runs in the owner's agent thread.
  *
+ * Group commit: the batches that arrive from any number of clients in one
+ * turn of the event loop (one poll phase) are committed together, with one
+ * fencing check and one write(2), just after that phase (setImmediate: no
+ * timer, no waiting), and each is acknowledged once its records are handed
+ * to the OS, as before.
+ *
  * A connection that does not present the token in its first frame within
  * HELLO_TIMEOUT_MS, sends a frame the protocol does not allow, or a batch
  * whose records are not whole, is closed without writing anything of it.
@@ -32,6 +38,20 @@ interface Conn {
   client: boolean;
 }
 
+/** A batch received and not yet committed. */
+interface Received {
+  conn: Conn;
+  id: number;
+  count: number;
+  records: Buffer;
+}
+
+/**
+ * Batches are merged into one write up to this many bytes (a copy each);
+ * a larger one (a buffered client's staging buffer) is committed alone.
+ */
+const GROUP_BYTES = 256 * 1024;
+
 export class OwnerServer {
   readonly #note: OwnerNote;
   readonly #shape: FileShape;
@@ -41,6 +61,8 @@ export class OwnerServer {
   readonly #token: Buffer;
   /** Set by close() and drain(): nothing more is committed or acknowledged. */
   #closing = false;
+  /** Batches received in this turn of the event loop, in arrival order. */
+  #received: Received[] = [];
 
   constructor(note: OwnerNote, shape: FileShape, hooks: ServerHooks) {
     this.#note = note;
@@ -175,20 +197,51 @@ export class OwnerServer {
       this.#refuse(conn, frame.type === FrameType.BATCH ? 'a batch whose records are not whole' : `frame type ${frame.type}`);
       return;
     }
+    if (this.#received.push({ conn, ...batch }) === 1) setImmediate(() => this.#commitReceived());
+  }
+
+  /** Commit what arrived in this turn, merged into as few writes as GROUP_BYTES allows, then acknowledge. */
+  #commitReceived(): void {
+    const received = this.#received;
+    this.#received = [];
+    for (let i = 0; i < received.length && !this.#closing; ) {
+      let bytes = received[i]!.records.length;
+      let j = i + 1;
+      while (j < received.length && bytes + received[j]!.records.length <= GROUP_BYTES) bytes += received[j++]!.records.length;
+      this.#commitGroup(received.slice(i, j), bytes);
+      i = j;
+    }
+  }
+
+  #commitGroup(group: Received[], bytes: number): void {
+    const records = group.length === 1 ? group[0]!.records : Buffer.concat(group.map((r) => r.records), bytes);
+    let written = bytes;
+    let failure: (NodeJS.ErrnoException & { written?: number }) | undefined;
     try {
-      this.#hooks.commit(batch.records);
+      this.#hooks.commit(records);
     } catch (err) {
-      const e = err as NodeJS.ErrnoException & { written?: number };
-      if (e.code === ERR_FENCED) {
+      failure = err as NodeJS.ErrnoException & { written?: number };
+      if (failure.code === ERR_FENCED) {
         this.close();
         return;
       }
-      conn.socket.write(
-        jsonFrame(FrameType.ERROR, { id: batch.id, code: e.code ?? 'BINLOG_ERROR', message: e.message, syscall: e.syscall, path: e.path, written: e.written ?? 0 }),
-      );
-      return;
+      written = failure.written ?? 0;
     }
-    conn.socket.write(ackFrame(batch.id, batch.count));
+    // Each batch wholly written is acknowledged; the one the failure cut and
+    // those after it get the error with the bytes of theirs that did land.
+    let offset = 0;
+    for (const { conn, id, count, records: mine } of group) {
+      const end = offset + mine.length;
+      if (conn.socket.destroyed) {
+        // The client is gone: nobody to tell.
+      } else if (end <= written) conn.socket.write(ackFrame(id, count));
+      else {
+        const e = failure!;
+        const own = Math.max(0, written - offset);
+        conn.socket.write(jsonFrame(FrameType.ERROR, { id, code: e.code ?? 'BINLOG_ERROR', message: e.message, syscall: e.syscall, path: e.path, written: own }));
+      }
+      offset = end;
+    }
   }
 }
 

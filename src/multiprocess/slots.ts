@@ -11,7 +11,13 @@ export const ACKED = 0;
 export const ROLE = 1;
 /** Bumped (and notified) on every change the caller may wait for. */
 export const WAKE = 2;
-export const CTL_SLOTS = 4;
+/** Bumped by the agent each time it becomes the owner; an OwnerGrant names its epoch. */
+export const OWNER_EPOCH = 3;
+/** Id of the last batch the caller put in the mailbox (the agent waits on it with Atomics.waitAsync). */
+export const SENT = 4;
+/** Bytes of framed records of that batch, after its BATCH_HEAD_BYTES frame head. */
+export const SENT_BYTES = 5;
+export const CTL_SLOTS = 8;
 
 export const ROLE_STARTING = 0;
 export const ROLE_CLIENT = 1;
@@ -25,11 +31,17 @@ export interface AgentData {
   path: string;
   settings: Settings;
   ctl: SharedArrayBuffer;
+  /**
+   * The caller's batches, each as a whole BATCH frame (head and records),
+   * when they fit: the caller waits until a batch is done before it puts
+   * the next one there, so one buffer serves without a copy per batch.
+   */
+  mailbox: SharedArrayBuffer;
   reply: MessagePort;
 }
 
-/** Caller -> agent. */
-export type ToAgent = { type: 'batch'; id: number; records: Uint8Array } | { type: 'close' };
+/** Caller -> agent: a batch too large for the mailbox (its buffer transferred), a rotation the caller made as the owner, or close. */
+export type ToAgent = { type: 'batch'; id: number; records: Uint8Array } | { type: 'rotated'; backup: string } | { type: 'close' };
 
 /** Agent -> caller, on the reply port. */
 export interface AgentMessage {

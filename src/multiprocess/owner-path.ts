@@ -1,0 +1,108 @@
+/**
+ * The owner's fast path: while this process owns the log, its caller's
+ * thread commits straight to the files, through the threads' commit path
+ * (writer/thread-path.ts) attached to the agent's shared state, under the
+ * same SharedArrayBuffer lock the agent takes for the remote clients'
+ * batches. The owner's own write() then costs what a single-process
+ * write() costs plus one stat(2) for fencing, instead of a round trip
+ * through its agent thread (bench/multiprocess.js, "multiProcess, 1 process").
+ *
+ * The agent grants this path (a GRANT message with its shared state and
+ * the stamp of the lock file it created) each time it becomes the owner,
+ * under a new epoch. Rotations this thread makes are reported to the agent
+ * on the caller's own port (ordered before a later close, which the
+ * threads' BroadcastChannel is not), and the agent reports them back as it
+ * does its own, and runs the housekeeping. Fencing stays before every commit,
+ * here as in the agent: a lock file that is no longer the one the agent
+ * created means another process took over, and nothing is written.
+ */
+import { randomUUID } from 'node:crypto';
+import { statSync } from 'node:fs';
+import { ERR_LOGGER_CLOSED, isErrno } from '../errors.js';
+import { nodeFs } from '../fsops.js';
+import { lockPath } from '../lockfile.js';
+import { ThreadCommitPath } from '../writer/thread-path.js';
+import type { CommitEvents } from '../writer/events.js';
+import type { Settings } from '../writer/options.js';
+
+/** What identifies the lock file an owner created (a successor always writes a new one). */
+export interface LockStamp {
+  readonly ino: bigint;
+  readonly dev: bigint;
+  readonly mtimeNs: bigint;
+  readonly size: bigint;
+}
+
+/** Agent -> caller: "I am the owner; commit directly under this lock". */
+export interface OwnerGrant {
+  readonly type: 'grant';
+  /** The agent's OWNER_EPOCH slot when the grant was made. */
+  readonly epoch: number;
+  readonly state: SharedArrayBuffer;
+  readonly stamp: LockStamp;
+}
+
+/** True while the lock file of `path` is still the one stamped `mine`. */
+export function stillOwner(path: string, mine: LockStamp): boolean {
+  const now = statSync(lockPath(path), { bigint: true, throwIfNoEntry: false });
+  return now !== undefined && now.ino === mine.ino && now.dev === mine.dev && now.mtimeNs === mine.mtimeNs && now.size === mine.size;
+}
+
+/** The file-writing settings the owner's agent opened the log with (agent.ts becomeOwner). */
+export function ownerSettings(settings: Settings, fsync: boolean): Settings {
+  return { ...settings, durability: fsync ? 'fsync' : 'sync', multiProcess: false };
+}
+
+export class OwnerDirectPath {
+  readonly epoch: number;
+  readonly #path: string;
+  readonly #stamp: LockStamp;
+  readonly #local: ThreadCommitPath;
+
+  /** Attach to the agent's log; `events` receive this thread's rotations and background failures. */
+  constructor(grant: OwnerGrant, path: string, settings: Settings, events: CommitEvents) {
+    this.epoch = grant.epoch;
+    this.#path = path;
+    this.#stamp = grant.stamp;
+    this.#local = new ThreadCommitPath({
+      path,
+      settings,
+      fs: nodeFs,
+      // A channel nobody listens on: see the module comment.
+      attach: { state: grant.state, channel: `binary-logger:direct:${randomUUID()}` },
+      events,
+    });
+  }
+
+  /** After commit() threw: the bytes that reached the file. */
+  get committed(): number {
+    return this.#local.committed;
+  }
+
+  /**
+   * Commit `buf[0, end)` if this process is still the owner. Returns false,
+   * having written nothing, if it is not (fenced, or the agent stepped
+   * down and closed its log): the caller then goes through the agent.
+   * Throws the OS error (see {@link committed}) as a single-process commit does.
+   */
+  tryCommit(buf: Uint8Array, end: number): boolean {
+    if (!stillOwner(this.#path, this.#stamp)) return false;
+    try {
+      this.#local.commit(buf, end);
+      return true;
+    } catch (err) {
+      // Closed is checked under the lock before any byte is written.
+      if (isErrno(err, ERR_LOGGER_CLOSED)) return false;
+      throw err;
+    }
+  }
+
+  drainEvents(): void {
+    this.#local.drainEvents();
+  }
+
+  /** Detach this thread (closes its descriptor; the agent's log stays open). */
+  close(): void {
+    this.#local.close();
+  }
+}
