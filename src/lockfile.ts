@@ -116,6 +116,9 @@ function abandoned(file: string): boolean {
   return st !== undefined && Date.now() - st.mtimeMs > LOCK_TAKE_GRACE_MS;
 }
 
+/** What identifies one lock file: a successor always creates a new one. */
+export type LockStamp = Pick<BigIntStats, 'ino' | 'dev' | 'mtimeNs' | 'size'>;
+
 /** A lock this process holds: what to release, and what fencing compares against. */
 export interface HeldLock {
   path: string;
@@ -124,7 +127,7 @@ export interface HeldLock {
    * The lock file as created (fstat of the descriptor that wrote it, not a
    * stat of the path, which may already name a successor's lock).
    */
-  stamp: BigIntStats;
+  stamp: LockStamp;
 }
 
 /**
@@ -167,7 +170,7 @@ export function takeLock(path: string, fs: FsOps, note?: string): HeldLock {
       if (removeLockIf(file, held, fs) === 'busy') throw pathInUse(path, '');
       continue;
     }
-    let stamp: BigIntStats;
+    let stamp: LockStamp;
     try {
       writeSync(fd, content);
       stamp = fstatSync(fd, { bigint: true });
@@ -181,13 +184,12 @@ export function takeLock(path: string, fs: FsOps, note?: string): HeldLock {
 }
 
 /**
- * True while the lock file is still the one `lock` created: same inode,
- * size and mtime. A successor (after a takeover, or after this process was
- * stopped and its lock broken) always creates a new file.
+ * True while the lock file `file` is still the one stamped `mine` at its
+ * creation: same inode, size and mtime. A successor (after a takeover, or
+ * after this process was stopped and its lock broken) always creates a new file.
  */
-export function lockStillHeld(lock: HeldLock): boolean {
-  const now = statSync(lock.path, { bigint: true, throwIfNoEntry: false });
-  const mine = lock.stamp;
+export function lockStillHeld(file: string, mine: LockStamp): boolean {
+  const now = statSync(file, { bigint: true, throwIfNoEntry: false });
   return now !== undefined && now.ino === mine.ino && now.dev === mine.dev && now.mtimeNs === mine.mtimeNs && now.size === mine.size;
 }
 

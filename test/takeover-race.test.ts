@@ -133,7 +133,7 @@ function ownerPath(path: string, maxFileSize: number, failed: unknown[]): Thread
     settings,
     fs: nodeFs,
     lockNote: '{"token":"x"}',
-    fenced: true,
+    fencing: 'own',
     events: { rotated: () => undefined, failed: (err) => failed.push(err) },
   });
 }
@@ -157,6 +157,36 @@ test('a former owner whose lock a successor replaced seals nothing: its rollover
   assert.deepEqual(readdirSync(dir).sort(), ['.events.bin.lock', 'events.bin'], 'no backup, no temp file');
   owner.close();
   assert.equal(readFileSync(lockPath(path), 'utf8'), successor.content, "closing the former owner leaves the successor's lock");
+  releaseLock(successor, nodeFs);
+});
+
+test("the owner's caller thread, attached to its agent's log, is fenced by the agent's lock: the records before the rollover are in, committed says so", (t) => {
+  const dir = tempDir(t);
+  const path = join(dir, 'events.bin');
+  const failed: unknown[] = [];
+  const agent = ownerPath(path, 100, failed);
+  const held = agent.lock!;
+  const caller = new ThreadCommitPath({
+    path,
+    settings: parseOptions({ maxFileSize: 100 }),
+    fs: nodeFs,
+    attach: { state: agent.share().state, channel: 'binary-logger:test-direct' },
+    fencing: { path: held.path, stamp: held.stamp },
+    events: { rotated: () => undefined, failed: (err) => failed.push(err) },
+  });
+  const rec = frame('x'.repeat(40));
+  caller.commit(rec, rec.length);
+  assert.equal(breakLock(path, readFileSync(lockPath(path), 'utf8')), true);
+  const successor = takeLock(path, nodeFs, 'successor');
+  // Three records: the second brings the file to maxFileSize (44 + 88 = 132 >= 100), so the rollover comes there.
+  const two = Buffer.concat([rec, rec, rec]);
+  assert.throws(() => caller.commit(two, two.length), { code: 'ERR_BINLOG_FENCED' });
+  assert.equal(caller.committed, 2 * rec.length, 'the records written before the fenced rollover');
+  assert.equal(readFileSync(path).length, 3 * rec.length);
+  assert.deepEqual(readdirSync(dir).sort(), ['.events.bin.lock', 'events.bin'], 'no backup, no temp file');
+  caller.close();
+  agent.close();
+  assert.deepEqual(failed, []);
   releaseLock(successor, nodeFs);
 });
 

@@ -158,7 +158,7 @@ async function becomeOwner(): Promise<boolean> {
       settings,
       fs: nodeFs,
       lockNote: content,
-      fenced: true,
+      fencing: 'own',
       events: {
         rotated: (backup) => {
           reply.postMessage({ type: 'rotate', value: backup });
@@ -194,7 +194,7 @@ async function becomeOwner(): Promise<boolean> {
 
 /** Let our caller commit straight to the files, under our lock, while we are the owner (owner-path.ts). */
 function grantDirectCommits(): void {
-  const { grant, publish } = ownerGrant(ctl, logger!.share(), lockStamp!);
+  const { grant, publish } = ownerGrant(ctl, logger!.share(), logger!.lock!);
   reply.postMessage(grant);
   publish();
 }

@@ -7,7 +7,7 @@
  * message, no structured clone, no allocation per batch. The caller writes
  * the next batch only after this one is done, so one buffer serves.
  */
-import type { BigIntStats } from 'node:fs';
+import type { HeldLock } from '../lockfile.js';
 import type { LoggerHandle } from '../shared.js';
 import type { OwnerGrant } from './owner-path.js';
 import { BATCH_HEAD_BYTES } from './protocol.js';
@@ -40,9 +40,10 @@ export async function watchMailbox(ctl: Int32Array, mailbox: Buffer, stopped: ()
  * created. Post it, then call the returned publish(): the caller that sees
  * the new epoch finds the grant already on its port.
  */
-export function ownerGrant(ctl: Int32Array, handle: LoggerHandle, lock: BigIntStats): { grant: OwnerGrant; publish(): void } {
+export function ownerGrant(ctl: Int32Array, handle: LoggerHandle, lock: HeldLock): { grant: OwnerGrant; publish(): void } {
   const epoch = (Atomics.load(ctl, OWNER_EPOCH) + 1) | 0;
-  const { ino, dev, mtimeNs, size } = lock;
-  const grant: OwnerGrant = { type: 'grant', epoch, state: handle.state, stamp: { ino, dev, mtimeNs, size } };
+  // Only the stamp's fields: a BigIntStats does not cross postMessage as one.
+  const { ino, dev, mtimeNs, size } = lock.stamp;
+  const grant: OwnerGrant = { type: 'grant', epoch, state: handle.state, lockFile: lock.path, stamp: { ino, dev, mtimeNs, size } };
   return { grant, publish: () => Atomics.store(ctl, OWNER_EPOCH, epoch) };
 }

@@ -17,21 +17,12 @@
  * created means another process took over, and nothing is written.
  */
 import { randomUUID } from 'node:crypto';
-import { statSync } from 'node:fs';
-import { ERR_LOGGER_CLOSED, isErrno } from '../errors.js';
+import { ERR_FENCED, ERR_LOGGER_CLOSED, isErrno } from '../errors.js';
 import { nodeFs } from '../fsops.js';
-import { lockPath } from '../lockfile.js';
+import { lockStillHeld, type LockStamp } from '../lockfile.js';
 import { ThreadCommitPath } from '../writer/thread-path.js';
 import type { CommitEvents } from '../writer/events.js';
 import type { Settings } from '../writer/options.js';
-
-/** What identifies the lock file an owner created (a successor always writes a new one). */
-export interface LockStamp {
-  readonly ino: bigint;
-  readonly dev: bigint;
-  readonly mtimeNs: bigint;
-  readonly size: bigint;
-}
 
 /** Agent -> caller: "I am the owner; commit directly under this lock". */
 export interface OwnerGrant {
@@ -39,13 +30,9 @@ export interface OwnerGrant {
   /** The agent's OWNER_EPOCH slot when the grant was made. */
   readonly epoch: number;
   readonly state: SharedArrayBuffer;
+  /** The lock file the agent created, and its stamp (lockfile.ts HeldLock). */
+  readonly lockFile: string;
   readonly stamp: LockStamp;
-}
-
-/** True while the lock file of `path` is still the one stamped `mine`. */
-export function stillOwner(path: string, mine: LockStamp): boolean {
-  const now = statSync(lockPath(path), { bigint: true, throwIfNoEntry: false });
-  return now !== undefined && now.ino === mine.ino && now.dev === mine.dev && now.mtimeNs === mine.mtimeNs && now.size === mine.size;
 }
 
 /** The file-writing settings the owner's agent opened the log with (agent.ts becomeOwner). */
@@ -55,14 +42,14 @@ export function ownerSettings(settings: Settings, fsync: boolean): Settings {
 
 export class OwnerDirectPath {
   readonly epoch: number;
-  readonly #path: string;
+  readonly #lockFile: string;
   readonly #stamp: LockStamp;
   readonly #local: ThreadCommitPath;
 
   /** Attach to the agent's log; `events` receive this thread's rotations and background failures. */
   constructor(grant: OwnerGrant, path: string, settings: Settings, events: CommitEvents) {
     this.epoch = grant.epoch;
-    this.#path = path;
+    this.#lockFile = grant.lockFile;
     this.#stamp = grant.stamp;
     this.#local = new ThreadCommitPath({
       path,
@@ -70,6 +57,8 @@ export class OwnerDirectPath {
       fs: nodeFs,
       // A channel nobody listens on: see the module comment.
       attach: { state: grant.state, channel: `binary-logger:direct:${randomUUID()}` },
+      // Rollover steps check the agent's lock, as the agent's own do.
+      fencing: { path: grant.lockFile, stamp: grant.stamp },
       events,
     });
   }
@@ -80,19 +69,23 @@ export class OwnerDirectPath {
   }
 
   /**
-   * Commit `buf[0, end)` if this process is still the owner. Returns false,
-   * having written nothing, if it is not (fenced, or the agent stepped
-   * down and closed its log): the caller then goes through the agent.
-   * Throws the OS error (see {@link committed}) as a single-process commit does.
+   * Commit `buf[0, end)` while this process is the owner. Returns how many
+   * bytes (whole records) it wrote: `end`, or less if it found it is not
+   * the owner any more (fenced, before the commit or at a rollover step, or
+   * the agent stepped down and closed its log): the caller sends the rest
+   * through the agent. Throws the OS error (see {@link committed}) as a
+   * single-process commit does.
    */
-  tryCommit(buf: Uint8Array, end: number): boolean {
-    if (!stillOwner(this.#path, this.#stamp)) return false;
+  tryCommit(buf: Uint8Array, end: number): number {
+    if (!lockStillHeld(this.#lockFile, this.#stamp)) return 0;
     try {
       this.#local.commit(buf, end);
-      return true;
+      return end;
     } catch (err) {
-      // Closed is checked under the lock before any byte is written.
-      if (isErrno(err, ERR_LOGGER_CLOSED)) return false;
+      // Closed is checked under the lock before any byte is written; a
+      // fenced rollover leaves the records before it in the file.
+      if (isErrno(err, ERR_LOGGER_CLOSED)) return 0;
+      if (isErrno(err, ERR_FENCED)) return this.#local.committed;
       throw err;
     }
   }

@@ -113,7 +113,13 @@ export class ProcessCommitPath implements CommitPath {
     if (end > MAX_CLIENT_PAYLOAD_BYTES) {
       throw outOfRange('payload.byteLength', `<= ${MAX_CLIENT_PAYLOAD_BYTES} in a multi-process log`, end);
     }
-    if (Atomics.load(this.#ctl, ROLE) === ROLE_OWNER && this.#commitDirect(buf, end)) return;
+    const start = Atomics.load(this.#ctl, ROLE) === ROLE_OWNER ? this.#commitDirect(buf, end) : 0;
+    if (start < end) this.#commitThroughAgent(start === 0 ? buf : buf.subarray(start), end - start, start);
+    this.#committed = end;
+  }
+
+  /** Hand `buf[0, end)` to the agent and wait for the owner's acknowledgement; `before` bytes of this commit are in already. */
+  #commitThroughAgent(buf: Uint8Array, end: number, before: number): void {
     const id = this.#nextId;
     this.#nextId = (this.#nextId + 1) | 0 || 1;
     const mailbox = this.#mailbox;
@@ -134,34 +140,29 @@ export class ProcessCommitPath implements CommitPath {
     const err = this.#errors.get(id);
     if (err) {
       this.#errors.delete(id);
-      this.#committed = (err as { written?: number }).written ?? 0;
+      this.#committed = before + ((err as { written?: number }).written ?? 0);
       throw err;
     }
-    this.#committed = end;
   }
 
   /**
-   * Commit as the owner, straight to the files. False, having written
-   * nothing, if this process turns out not to be the owner any more.
+   * Commit as the owner, straight to the files. Returns the bytes written:
+   * less than `end` if this process turns out not to be the owner any more
+   * (the rest then goes through the agent, which finds out on that batch
+   * and hands it to the new owner).
    */
-  #commitDirect(buf: Uint8Array, end: number): boolean {
+  #commitDirect(buf: Uint8Array, end: number): number {
     const direct = this.#ownerPath();
-    if (direct === undefined) return false;
-    let done: boolean;
+    if (direct === undefined) return 0;
+    let written: number;
     try {
-      done = direct.tryCommit(buf, end);
+      written = direct.tryCommit(buf, end);
     } catch (err) {
       this.#committed = direct.committed;
       throw err;
     }
-    if (done) {
-      this.#committed = end;
-      return true;
-    }
-    // Fenced or stepped down: the agent finds out on the batch we send it,
-    // and hands it to the new owner.
-    this.#dropDirect();
-    return false;
+    if (written < end) this.#dropDirect();
+    return written;
   }
 
   /** The direct path for the agent's current ownership epoch, opened on first use. */

@@ -12,6 +12,7 @@
  * anywhere, as the bytes that go into the file.
  */
 import type { FsOps } from '../fsops.js';
+import type { HeldLock } from '../lockfile.js';
 import type { LoggerHandle } from '../shared.js';
 import type { CommitEvents } from './events.js';
 import type { Settings } from './options.js';
@@ -70,11 +71,13 @@ export interface CommitPathRequest {
   /** @internal A multi-process owner's note for the lock file (multiprocess/agent.ts). */
   readonly lockNote?: string | undefined;
   /**
-   * @internal A multi-process owner (multiprocess/agent.ts): before each
-   * step of a rollover, check that the lock file is still the one this
-   * path created, and throw ERR_FENCED if a successor replaced it.
+   * @internal A multi-process owner: before each step of a rollover, check
+   * that the lock file is still the one the owner created, and throw
+   * ERR_FENCED if a successor replaced it. `'own'`: the lock this path
+   * takes (multiprocess/agent.ts); a lock: the one the agent took, for the
+   * owner's caller thread attached to it (multiprocess/owner-path.ts).
    */
-  readonly fenced?: boolean | undefined;
+  readonly fencing?: 'own' | Pick<HeldLock, 'path' | 'stamp'> | undefined;
 }
 
 /**

@@ -43,8 +43,8 @@ export class ThreadCommitPath implements CommitPath, LogContext {
   #committed = 0;
   /** The owner's lock file, released by close(). */
   #lockFile: HeldLock | undefined;
-  /** Check the lock file before each rollover step (a multi-process owner). */
-  readonly #fenced: boolean;
+  /** Check a lock file before each rollover step (a multi-process owner: CommitPathRequest.fencing). */
+  readonly #fencing: CommitPathRequest['fencing'];
   /** Rotations reach the owner (events, compression) through this channel. */
   #channel: BroadcastChannel | undefined;
   readonly #channelName: string;
@@ -56,9 +56,9 @@ export class ThreadCommitPath implements CommitPath, LogContext {
    * Open the log (the owner: create the directory, take the lock file,
    * recover), or join another thread's (attach).
    */
-  constructor({ path, settings, fs, events, attach, lockNote, fenced = false }: CommitPathRequest) {
+  constructor({ path, settings, fs, events, attach, lockNote, fencing }: CommitPathRequest) {
     this.#lockNote = lockNote;
-    this.#fenced = fenced;
+    this.#fencing = fencing;
     this.path = path;
     this.fs = fs;
     this.settings = settings;
@@ -104,6 +104,11 @@ export class ThreadCommitPath implements CommitPath, LogContext {
     return this.#fd;
   }
 
+  /** The lock file this logger took (undefined in an attached thread, or once released). */
+  get lock(): HeldLock | undefined {
+    return this.#lockFile;
+  }
+
   get committed(): number {
     return this.#committed;
   }
@@ -138,7 +143,6 @@ export class ThreadCommitPath implements CommitPath, LogContext {
     const limit = this.settings.maxFileSize;
     let pos = 0;
     while (pos < end) {
-      this.#committed = pos;
       const base = st.size;
       let stop = end;
       if (!rolloverPaused(this)) {
@@ -155,9 +159,10 @@ export class ThreadCommitPath implements CommitPath, LogContext {
       }
       st.size = base + (stop - pos);
       pos = stop;
+      // Before the rollover: a fenced one throws, and these bytes are in.
+      this.#committed = pos;
       if (st.size >= limit) rollover(this);
     }
-    this.#committed = pos;
   }
 
   /**
@@ -219,7 +224,9 @@ export class ThreadCommitPath implements CommitPath, LogContext {
   }
 
   fence(): void {
-    if (this.#fenced && !(this.#lockFile && lockStillHeld(this.#lockFile))) throw fenced(this.path);
+    if (this.#fencing === undefined) return;
+    const lock = this.#fencing === 'own' ? this.#lockFile : this.#fencing;
+    if (!(lock && lockStillHeld(lock.path, lock.stamp))) throw fenced(this.path);
   }
 
   queue(event: QueuedEvent): void {
