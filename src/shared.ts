@@ -21,7 +21,9 @@
  * a worker terminated while holding the lock blocks the other writers.
  */
 import { existsSync, readlinkSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { threadId } from 'node:worker_threads';
+import { RING_BYTES } from './writer/ring.js';
 
 // Int32 slots.
 export const LOCK = 0; // 0 when free, else the holder's thread token
@@ -30,25 +32,52 @@ export const PHASE = 2; // PHASE_* below
 export const CLOSED = 3; // 1 once the owner closed the log
 export const GENERATION = 4; // bumped whenever the current file is a new file
 export const ROLL_FAILING = 5; // 1 while rollover keeps failing (reported once)
+export const SPINNERS = 6; // threads spinning on the lock (or on a commit ring slot) right now
 const INT32_SLOTS = 16;
 
-// Float64 slots, after the Int32 ones. Only read or written under the lock.
-export const SIZE = 0; // bytes in the current file, whole records only
-export const SEQ = 1; // seq the next rollover takes
-export const ROLL_RETRY_AT = 2; // Date.now() after which a failed rollover is retried
-export const CHECK_AT = 3; // Date.now() after which the current file is checked against the path
+/**
+ * Float64 slots, after the Int32 ones, by accessor name. Only read or
+ * written under the lock. Each becomes a number property of SharedState
+ * (defined once below from this table, so no caller indexes the array).
+ */
+const FLOAT64 = {
+  /** Bytes in the current file, whole records only. */
+  size: 0,
+  /** The seq the next rollover takes. */
+  seq: 1,
+  /** Date.now() after which a failed rollover is retried. */
+  rollRetryAt: 2,
+  /** Date.now() after which the current file is checked against the path. */
+  checkAt: 3,
+} as const;
 const FLOAT64_SLOTS = 4;
+
+/** Bytes of the state without a commit ring (the buffered modes). */
+const STATE_BYTES = INT32_SLOTS * 4 + FLOAT64_SLOTS * 8;
 
 /** No rollover in progress. */
 export const PHASE_IDLE = 0;
 /** A rollover is preparing the next current file, or sealing the old one. */
 export const PHASE_ROLLING = 1;
 
-/** Looks at a held lock before sleeping on it. */
-const SPIN_LIMIT = 1000;
+/**
+ * Spin iterations before sleeping on a held lock (or a ring slot): a few
+ * microseconds. Each look reads a cache line other cores write, so a long
+ * spin costs more CPU than the sleep and wake-up it saves; measured on 2
+ * cores, 1000-2000 iterations doubled the CPU time of 8 'sync' threads.
+ */
+export const SPIN_LIMIT = 100;
+
+/**
+ * How many threads may spin at once: one fewer than the cores, so that
+ * spinners never take the core the holder needs. A thread that finds the
+ * quota taken sleeps at once (issue 13: with more threads than cores, the
+ * waiters spun on the CPU the holder needed, and throughput fell back).
+ */
+export const MAX_SPINNERS = Math.max(0, availableParallelism() - 1);
 
 /** How long a waiter sleeps before checking that the holder still lives. */
-const HOLDER_CHECK_MS = 20;
+export const HOLDER_CHECK_MS = 20;
 
 let token = 0;
 let canCheckLiveness = false;
@@ -72,10 +101,13 @@ export function threadToken(): number {
   return token;
 }
 
-function holderAlive(holder: number): boolean {
+/** False only when /proc says the thread with this token is gone. */
+export function holderAlive(holder: number): boolean {
   if (!canCheckLiveness || holder < 0) return true;
   return existsSync(`/proc/self/task/${holder}`);
 }
+
+export interface SharedState extends Record<keyof typeof FLOAT64, number> {}
 
 export class SharedState {
   readonly buffer: SharedArrayBuffer;
@@ -89,46 +121,21 @@ export class SharedState {
    */
   shared: boolean;
 
-  constructor(buffer?: SharedArrayBuffer) {
+  /**
+   * The state in `buffer` (another thread's, from a share() handle), or a
+   * new one; `withRing` makes room for a commit ring (writer/ring.ts) after
+   * it, for the modes that commit record by record.
+   */
+  constructor(buffer?: SharedArrayBuffer, withRing = false) {
     this.shared = buffer !== undefined;
-    this.buffer = buffer ?? new SharedArrayBuffer(INT32_SLOTS * 4 + FLOAT64_SLOTS * 8);
+    this.buffer = buffer ?? new SharedArrayBuffer(STATE_BYTES + (withRing ? RING_BYTES : 0));
     this.i32 = new Int32Array(this.buffer, 0, INT32_SLOTS);
     this.f64 = new Float64Array(this.buffer, INT32_SLOTS * 4, FLOAT64_SLOTS);
   }
 
-  // Typed accessors: one name per slot, so no caller indexes the arrays.
-  // The Float64 slots are read and written under the lock only.
-
-  /** Bytes in the current file, whole records only. */
-  get size(): number {
-    return this.f64[SIZE] as number;
-  }
-  set size(value: number) {
-    this.f64[SIZE] = value;
-  }
-
-  /** The seq the next rollover takes. */
-  get seq(): number {
-    return this.f64[SEQ] as number;
-  }
-  set seq(value: number) {
-    this.f64[SEQ] = value;
-  }
-
-  /** Date.now() after which a failed rollover is retried. */
-  get rollRetryAt(): number {
-    return this.f64[ROLL_RETRY_AT] as number;
-  }
-  set rollRetryAt(value: number) {
-    this.f64[ROLL_RETRY_AT] = value;
-  }
-
-  /** Date.now() after which the current file is checked against the path. */
-  get checkAt(): number {
-    return this.f64[CHECK_AT] as number;
-  }
-  set checkAt(value: number) {
-    this.f64[CHECK_AT] = value;
+  /** Byte offset of the commit ring in `buffer`, or -1 if it has none. */
+  get ringOffset(): number {
+    return this.buffer.byteLength === STATE_BYTES + RING_BYTES ? STATE_BYTES : -1;
   }
 
   /** True while a rollover is preparing the next current file or sealing the old one. */
@@ -170,7 +177,12 @@ export class SharedState {
   }
 
   static isStateBuffer(value: unknown): value is SharedArrayBuffer {
-    return value instanceof SharedArrayBuffer && value.byteLength === INT32_SLOTS * 4 + FLOAT64_SLOTS * 8;
+    return value instanceof SharedArrayBuffer && (value.byteLength === STATE_BYTES || value.byteLength === STATE_BYTES + RING_BYTES);
+  }
+
+  /** Take the lock if it is free, without waiting. */
+  tryAcquire(): boolean {
+    return !this.shared || Atomics.compareExchange(this.i32, LOCK, 0, threadToken()) === 0;
   }
 
   /**
@@ -183,12 +195,29 @@ export class SharedState {
     const me = threadToken();
     const i32 = this.i32;
     if (Atomics.compareExchange(i32, LOCK, 0, me) === 0) return false;
-    // The holder is usually inside one write(2), a microsecond or two: spin
-    // a little before paying for a sleep and a wake-up.
-    for (let spin = 0; spin < SPIN_LIMIT; spin++) {
-      if (Atomics.load(i32, LOCK) === 0 && Atomics.compareExchange(i32, LOCK, 0, me) === 0) return false;
+    // The holder is usually inside one write(2): spin a little before paying
+    // for a sleep and a wake-up, if a core is left for spinning.
+    if (this.startSpinning()) {
+      try {
+        for (let spin = 0; spin < SPIN_LIMIT; spin++) {
+          if (Atomics.load(i32, LOCK) === 0 && Atomics.compareExchange(i32, LOCK, 0, me) === 0) return false;
+        }
+      } finally {
+        this.stopSpinning();
+      }
     }
     return this.#acquireSlow(me);
+  }
+
+  /** Count this thread as spinning, if the quota (MAX_SPINNERS) allows; then call stopSpinning(). */
+  startSpinning(): boolean {
+    if (Atomics.add(this.i32, SPINNERS, 1) < MAX_SPINNERS) return true;
+    Atomics.sub(this.i32, SPINNERS, 1);
+    return false;
+  }
+
+  stopSpinning(): void {
+    Atomics.sub(this.i32, SPINNERS, 1);
   }
 
   #acquireSlow(me: number): boolean {
@@ -204,20 +233,45 @@ export class SharedState {
         // the kernel gave to us. The lock is orphaned.
         if (holder === me) return true;
         const woke = Atomics.wait(i32, LOCK, holder, HOLDER_CHECK_MS);
-        if (woke === 'timed-out' && !holderAlive(holder)) {
-          if (Atomics.compareExchange(i32, LOCK, holder, me) === holder) return true;
-        }
+        if (woke === 'timed-out' && this.takeOverIfDead(holder)) return true;
       }
     } finally {
       Atomics.sub(i32, WAITERS, 1);
     }
   }
 
+  /**
+   * Take the lock from `holder` if that thread no longer exists (or the
+   * lock holds our own token: a dead thread's id the kernel gave to us).
+   * Returns true if this thread now holds the orphaned lock.
+   */
+  takeOverIfDead(holder = Atomics.load(this.i32, LOCK)): boolean {
+    if (holder === 0) return false;
+    const me = threadToken();
+    if (holder !== me && holderAlive(holder)) return false;
+    return Atomics.compareExchange(this.i32, LOCK, holder, me) === holder;
+  }
+
+  /**
+   * Free the lock, waking one sleeping waiter. A commit ring wakes its own
+   * waiters after this (writer/ring.ts).
+   */
   release(): void {
     if (!this.shared) return;
     Atomics.store(this.i32, LOCK, 0);
     if (Atomics.load(this.i32, WAITERS) > 0) Atomics.notify(this.i32, LOCK, 1);
   }
+}
+
+for (const [name, index] of Object.entries(FLOAT64)) {
+  Object.defineProperty(SharedState.prototype, name, {
+    get(this: SharedState) {
+      return this.f64[index];
+    },
+    set(this: SharedState, value: number) {
+      this.f64[index] = value;
+    },
+  });
 }
 
 /** Marks a value made by share(). */

@@ -10,23 +10,30 @@ import { randomUUID } from 'node:crypto';
 import { BroadcastChannel } from 'node:worker_threads';
 import { isErrno, loggerClosed } from '../errors.js';
 import { rolloverPoint } from '../read/records.js';
-import { APPEND_FLAGS, writeAll, withPath, type FsOps } from '../fsops.js';
+import { APPEND_FLAGS, READ_FLAGS, writeAll, withPath, type FsOps } from '../fsops.js';
 import { releaseLock, takeLock } from '../lockfile.js';
 import { splitName } from '../naming.js';
-import { HANDLE_TAG, SharedState, type LoggerHandle } from '../shared.js';
+import { scanWholeRecords } from '../read/cursor.js';
+import { HANDLE_TAG, holderAlive, SharedState, threadToken, type LoggerHandle } from '../shared.js';
+import { Batch, type ChunkObserver } from './batch.js';
 import type { CommitPath, CommitPathRequest } from './commit-path.js';
 import type { LogContext } from './context.js';
 import type { CommitEvents, QueuedEvent } from './events.js';
 import { FILE_MODE, tryClose } from './files.js';
-import { isFsync, type Settings } from './options.js';
+import { isBuffered, isFsync, type Settings } from './options.js';
 import { checkCurrentFile, recover } from './recover.js';
+import { CommitRing, SLOT_DATA_BYTES } from './ring.js';
 import { rollover, rolloverPaused } from './rollover.js';
+import { awaitSlot } from './slot-wait.js';
 
 /** What attach() passes from a share() handle: the shared state and the owner's channel. */
 export interface ThreadAttachment {
   readonly state: SharedArrayBuffer;
   readonly channel: string;
 }
+
+/** Nothing of the holder's own: a waiter serving the ring. */
+const buf0 = new Uint8Array(0);
 
 export class ThreadCommitPath implements CommitPath, LogContext {
   readonly path: string;
@@ -48,6 +55,10 @@ export class ThreadCommitPath implements CommitPath, LogContext {
   readonly #channelName: string;
   #pending: QueuedEvent[] = [];
   readonly #events: CommitEvents;
+  /** The commit ring ('sync' and 'fsync'), through which waiting threads hand their records to the holder. */
+  readonly #ring: CommitRing | undefined;
+  /** Where this thread combines what it writes as the holder; made on first use. */
+  #batch: Batch | undefined;
 
   /**
    * Open the log (the owner: create the directory, take the lock file,
@@ -61,7 +72,9 @@ export class ThreadCommitPath implements CommitPath, LogContext {
     this.#events = events;
     this.owner = attach === undefined;
     this.#channelName = attach?.channel ?? `binary-logger:${randomUUID()}`;
-    this.state = new SharedState(attach?.state);
+    this.state = new SharedState(attach?.state, !isBuffered(settings.durability));
+    const ringAt = this.state.ringOffset;
+    this.#ring = ringAt >= 0 ? new CommitRing(this.state.buffer, ringAt, threadToken()) : undefined;
     if (this.owner) this.#open();
     this.#channel = new BroadcastChannel(this.#channelName);
     this.#channel.unref();
@@ -114,24 +127,112 @@ export class ThreadCommitPath implements CommitPath, LogContext {
 
   commit(buf: Uint8Array, end: number): void {
     this.#committed = 0;
+    const ring = this.#ring;
+    if (ring !== undefined && this.state.shared && end <= SLOT_DATA_BYTES) return this.#commitCombined(ring, buf, end);
     this.#lock();
     try {
-      this.#commitLocked(buf, end);
+      this.#commitLocked(buf, 0, end);
     } finally {
-      this.state.release();
+      this.#unlock();
     }
   }
 
   /**
-   * Under the lock: append `buf[0, end)`, splitting at each record that
+   * Group commit ('sync', 'fsync', shared): take the lock if it is free and
+   * write these records with every record waiting in the ring, in one
+   * write(2); else put them in a ring slot and wait until a holder wrote
+   * them (or became the holder). Returns once they are in the file.
+   */
+  #commitCombined(ring: CommitRing, buf: Uint8Array, end: number): void {
+    for (let pos = 0; pos < end; ) {
+      if (this.state.tryAcquire()) {
+        this.#afterAcquire(false);
+        try {
+          this.#combine(ring, buf, pos, end);
+        } finally {
+          this.#unlock();
+        }
+        return;
+      }
+      const slot = ring.claim(threadToken());
+      if (slot < 0) {
+        // Every slot in use: wait for the lock itself.
+        this.#lock();
+        try {
+          this.#commitLocked(buf, pos, end);
+        } finally {
+          this.#unlock();
+        }
+        return;
+      }
+      ring.publish(slot, buf, pos, end);
+      const outcome = awaitSlot(this.state, ring, slot, {
+        path: this.path,
+        serve: (orphaned) => this.#serve(ring, slot, orphaned),
+      });
+      this.#committed = pos + outcome.committed;
+      if (outcome.error) throw outcome.error;
+      // RETRY: a holder died with these records in its batch; the rest goes again.
+      pos += outcome.committed;
+    }
+    this.#committed = end;
+  }
+
+  /**
+   * Under the lock: write `buf[from, end)`, with the records of every READY
+   * slot after it in the same write(2). A failure reaches each writer whose
+   * records are not in the file; it is thrown here for our own.
+   */
+  #combine(ring: CommitRing, buf: Uint8Array, from: number, end: number): void {
+    if (ring.pending === 0) return this.#commitLocked(buf, from, end);
+    const batch = (this.#batch ??= new Batch());
+    batch.fill(ring, buf, from, end);
+    try {
+      this.#commitLocked(batch.buf, 0, batch.end, batch);
+    } catch (err) {
+      this.#committed = from + batch.failed(this.#committed, err);
+      throw err;
+    }
+    this.#committed = end;
+  }
+
+  /**
+   * A waiting writer whose slot is still READY found the lock free (or took
+   * it over from a dead holder): as the holder, write every READY slot, its
+   * own among them. Its own outcome is in its slot, failure included; the
+   * errors of taking the lock (the log closed, recovery failing) are its own.
+   */
+  #serve(ring: CommitRing, slot: number, orphaned: boolean): void {
+    try {
+      this.#afterAcquire(orphaned);
+    } catch (err) {
+      if (ring.withdraw(slot)) throw err;
+      return; // another holder took the slot meanwhile: its outcome will come
+    }
+    try {
+      const batch = (this.#batch ??= new Batch());
+      batch.fill(ring, buf0, 0, 0);
+      if (batch.end === 0) return;
+      try {
+        this.#commitLocked(batch.buf, 0, batch.end, batch);
+      } catch (err) {
+        batch.failed(this.#committed, err);
+      }
+    } finally {
+      this.#unlock();
+    }
+  }
+
+  /**
+   * Under the lock: append `buf[from, end)`, splitting at each record that
    * makes the current file reach maxFileSize and rolling over there. If a
    * write fails, cuts the partial record off and throws, with #committed at
-   * the bytes written before it.
+   * the bytes written before it. `chunks` hears of each chunk written.
    */
-  #commitLocked(buf: Uint8Array, end: number): void {
+  #commitLocked(buf: Uint8Array, from: number, end: number, chunks?: ChunkObserver): void {
     const st = this.state;
     const limit = this.settings.maxFileSize;
-    let pos = 0;
+    let pos = from;
     while (pos < end) {
       this.#committed = pos;
       const base = st.size;
@@ -141,6 +242,7 @@ export class ThreadCommitPath implements CommitPath, LogContext {
         if (cut >= 0) stop = cut;
       }
       const fd = this.#fd;
+      chunks?.before(pos, stop, base);
       try {
         writeAll(this.fs, fd, buf, pos, stop - pos);
         if (this.fsync) this.fs.fdatasyncSync(fd);
@@ -149,6 +251,7 @@ export class ThreadCommitPath implements CommitPath, LogContext {
         throw withPath(err, this.path);
       }
       st.size = base + (stop - pos);
+      chunks?.after(stop);
       pos = stop;
       if (st.size >= limit) rollover(this);
     }
@@ -173,23 +276,51 @@ export class ThreadCommitPath implements CommitPath, LogContext {
   /**
    * Take the log's lock, recovering first if the last holder died. Throws
    * ERR_LOGGER_CLOSED (lock released) if the owner closed the log. Callers
-   * release with `this.state.release()` in a finally.
+   * release with `this.#unlock()` in a finally.
    */
   #lock(evenIfClosed = false): void {
+    this.#afterAcquire(this.state.acquire(), evenIfClosed);
+  }
+
+  /** Just after taking the lock: bring this thread up to date with the log (see #lock). */
+  #afterAcquire(orphaned: boolean, evenIfClosed = false): void {
     const st = this.state;
-    const orphaned = st.acquire();
     try {
       if (st.closed) {
         if (evenIfClosed) return;
         this.#closeFd();
         throw loggerClosed(this.path);
       }
-      if (orphaned) recover(this);
-      else if (this.#gen !== st.generation) this.#reopen();
+      if (orphaned) {
+        // Settle the dead holder's batch before recovery cuts or rolls anything.
+        this.#ring?.resolveOrphans(() => this.#wholeSize(), holderAlive);
+        recover(this);
+      } else if (this.#gen !== st.generation) this.#reopen();
       if (!evenIfClosed && Date.now() >= st.checkAt) checkCurrentFile(this);
     } catch (err) {
-      st.release();
+      this.#unlock();
       throw err;
+    }
+  }
+
+  /** Release the lock, and wake a writer waiting in the ring (all of them once the log is closed). */
+  #unlock(): void {
+    const st = this.state;
+    st.release();
+    if (st.shared) this.#ring?.wakeReady(st.closed);
+  }
+
+  /** Bytes of whole records in the current file at the path (0 if it cannot be read). */
+  #wholeSize(): number {
+    const { fs, path } = this;
+    let fd = -1;
+    try {
+      fd = fs.openSync(path, READ_FLAGS);
+      return scanWholeRecords(fs, fd, fs.fstatSync(fd).size).end;
+    } catch {
+      return 0;
+    } finally {
+      if (fd >= 0) tryClose(fs, fd);
     }
   }
 
@@ -236,7 +367,7 @@ export class ThreadCommitPath implements CommitPath, LogContext {
       try {
         this.state.markClosed();
       } finally {
-        this.state.release();
+        this.#unlock();
       }
     }
     this.#closeFd();
