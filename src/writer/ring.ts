@@ -21,7 +21,6 @@
  * sit in it) and the whole records in the file say exactly which records
  * landed, so every waiter learns the truth: DONE, or RETRY from COMMITTED.
  */
-import { HEADER_BYTES, readHeader } from '../format.js';
 
 /** Slots: how many writers can wait at once; the rest wait for the lock itself. */
 export const SLOT_COUNT = 32;
@@ -290,15 +289,4 @@ export class CommitRing {
     }
     Atomics.store(i32, JOURNAL, 0);
   }
-}
-
-/** Bytes of the whole records at the start of `buf[from, to)` (framed records). */
-export function wholeRecords(buf: Uint8Array, from: number, to: number): number {
-  let pos = from;
-  while (pos + HEADER_BYTES <= to) {
-    const next = pos + HEADER_BYTES + readHeader(buf, pos);
-    if (next > to) break;
-    pos = next;
-  }
-  return pos - from;
 }

@@ -15,25 +15,22 @@ import { releaseLock, takeLock } from '../lockfile.js';
 import { splitName } from '../naming.js';
 import { scanWholeRecords } from '../read/cursor.js';
 import { HANDLE_TAG, holderAlive, SharedState, threadToken, type LoggerHandle } from '../shared.js';
-import { Batch, type ChunkObserver } from './batch.js';
+import type { ChunkObserver } from './batch.js';
 import type { CommitPath, CommitPathRequest } from './commit-path.js';
 import type { LogContext } from './context.js';
 import type { CommitEvents, QueuedEvent } from './events.js';
 import { FILE_MODE, tryClose } from './files.js';
 import { isBuffered, isFsync, type Settings } from './options.js';
 import { checkCurrentFile, recover } from './recover.js';
-import { CommitRing, SLOT_DATA_BYTES } from './ring.js';
+import { GroupCommit, type LockedLog } from './group-commit.js';
+import { CommitRing } from './ring.js';
 import { rollover, rolloverPaused } from './rollover.js';
-import { awaitSlot } from './slot-wait.js';
 
 /** What attach() passes from a share() handle: the shared state and the owner's channel. */
 export interface ThreadAttachment {
   readonly state: SharedArrayBuffer;
   readonly channel: string;
 }
-
-/** Nothing of the holder's own: a waiter serving the ring. */
-const buf0 = new Uint8Array(0);
 
 export class ThreadCommitPath implements CommitPath, LogContext {
   readonly path: string;
@@ -57,8 +54,8 @@ export class ThreadCommitPath implements CommitPath, LogContext {
   readonly #events: CommitEvents;
   /** The commit ring ('sync' and 'fsync'), through which waiting threads hand their records to the holder. */
   readonly #ring: CommitRing | undefined;
-  /** Where this thread combines what it writes as the holder; made on first use. */
-  #batch: Batch | undefined;
+  /** Commits through the ring, once the log is shared. */
+  readonly #group: GroupCommit | undefined;
 
   /**
    * Open the log (the owner: create the directory, take the lock file,
@@ -75,6 +72,7 @@ export class ThreadCommitPath implements CommitPath, LogContext {
     this.state = new SharedState(attach?.state, !isBuffered(settings.durability));
     const ringAt = this.state.ringOffset;
     this.#ring = ringAt >= 0 ? new CommitRing(this.state.buffer, ringAt, threadToken()) : undefined;
+    this.#group = this.#ring && new GroupCommit(this.#ring, this.#locked());
     if (this.owner) this.#open();
     this.#channel = new BroadcastChannel(this.#channelName);
     this.#channel.unref();
@@ -127,8 +125,7 @@ export class ThreadCommitPath implements CommitPath, LogContext {
 
   commit(buf: Uint8Array, end: number): void {
     this.#committed = 0;
-    const ring = this.#ring;
-    if (ring !== undefined && this.state.shared && end <= SLOT_DATA_BYTES) return this.#commitCombined(ring, buf, end);
+    if (this.#group?.takes(end)) return this.#group.commit(buf, end);
     this.#lock();
     try {
       this.#commitLocked(buf, 0, end);
@@ -137,90 +134,23 @@ export class ThreadCommitPath implements CommitPath, LogContext {
     }
   }
 
-  /**
-   * Group commit ('sync', 'fsync', shared): take the lock if it is free and
-   * write these records with every record waiting in the ring, in one
-   * write(2); else put them in a ring slot and wait until a holder wrote
-   * them (or became the holder). Returns once they are in the file.
-   */
-  #commitCombined(ring: CommitRing, buf: Uint8Array, end: number): void {
-    for (let pos = 0; pos < end; ) {
-      if (this.state.tryAcquire()) {
-        this.#afterAcquire(false);
-        try {
-          this.#combine(ring, buf, pos, end);
-        } finally {
-          this.#unlock();
-        }
-        return;
-      }
-      const slot = ring.claim(threadToken());
-      if (slot < 0) {
-        // Every slot in use: wait for the lock itself.
-        this.#lock();
-        try {
-          this.#commitLocked(buf, pos, end);
-        } finally {
-          this.#unlock();
-        }
-        return;
-      }
-      ring.publish(slot, buf, pos, end);
-      const outcome = awaitSlot(this.state, ring, slot, {
-        path: this.path,
-        serve: (orphaned) => this.#serve(ring, slot, orphaned),
-      });
-      this.#committed = pos + outcome.committed;
-      if (outcome.error) throw outcome.error;
-      // RETRY: a holder died with these records in its batch; the rest goes again.
-      pos += outcome.committed;
-    }
-    this.#committed = end;
-  }
-
-  /**
-   * Under the lock: write `buf[from, end)`, with the records of every READY
-   * slot after it in the same write(2). A failure reaches each writer whose
-   * records are not in the file; it is thrown here for our own.
-   */
-  #combine(ring: CommitRing, buf: Uint8Array, from: number, end: number): void {
-    if (ring.pending === 0) return this.#commitLocked(buf, from, end);
-    const batch = (this.#batch ??= new Batch());
-    batch.fill(ring, buf, from, end);
-    try {
-      this.#commitLocked(batch.buf, 0, batch.end, batch);
-    } catch (err) {
-      this.#committed = from + batch.failed(this.#committed, err);
-      throw err;
-    }
-    this.#committed = end;
-  }
-
-  /**
-   * A waiting writer whose slot is still READY found the lock free (or took
-   * it over from a dead holder): as the holder, write every READY slot, its
-   * own among them. Its own outcome is in its slot, failure included; the
-   * errors of taking the lock (the log closed, recovery failing) are its own.
-   */
-  #serve(ring: CommitRing, slot: number, orphaned: boolean): void {
-    try {
-      this.#afterAcquire(orphaned);
-    } catch (err) {
-      if (ring.withdraw(slot)) throw err;
-      return; // another holder took the slot meanwhile: its outcome will come
-    }
-    try {
-      const batch = (this.#batch ??= new Batch());
-      batch.fill(ring, buf0, 0, 0);
-      if (batch.end === 0) return;
-      try {
-        this.#commitLocked(batch.buf, 0, batch.end, batch);
-      } catch (err) {
-        batch.failed(this.#committed, err);
-      }
-    } finally {
-      this.#unlock();
-    }
+  /** What group commit (group-commit.ts) reaches of this path under the lock. */
+  #locked(): LockedLog {
+    const self = this; // the committed accessors below reach the private field
+    return {
+      path: this.path,
+      state: this.state,
+      get committed() {
+        return self.#committed;
+      },
+      set committed(n: number) {
+        self.#committed = n;
+      },
+      enter: (orphaned) => this.#afterAcquire(orphaned),
+      lock: () => this.#lock(),
+      unlock: () => this.#unlock(),
+      append: (buf, from, end, chunks) => this.#commitLocked(buf, from, end, chunks),
+    };
   }
 
   /**
