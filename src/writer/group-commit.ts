@@ -83,6 +83,7 @@ export class GroupCommit {
         log.lock();
         try {
           log.append(buf, pos, end);
+          this.drain();
         } finally {
           log.unlock();
         }
@@ -118,6 +119,23 @@ export class GroupCommit {
   }
 
   /**
+   * Under the lock, after a commit that did not go through the ring (a
+   * record too large for a slot): write the records waiting in the ring,
+   * in one write(2), before the lock goes. Failures reach their writers.
+   */
+  drain(): void {
+    if (this.#ring.pending === 0) return;
+    const batch = (this.#batch ??= new Batch());
+    batch.fill(this.#ring, NOTHING, 0, 0);
+    if (batch.end === 0) return;
+    try {
+      this.#log.append(batch.buf, 0, batch.end, batch);
+    } catch (err) {
+      batch.failed(this.#log.committed, err);
+    }
+  }
+
+  /**
    * A waiting writer whose slot is still READY found the lock free (or took
    * it over from a dead holder): as the holder, write every READY slot, its
    * own among them. Its own outcome is in its slot, failure included; the
@@ -132,14 +150,7 @@ export class GroupCommit {
       return; // another holder took the slot meanwhile: its outcome will come
     }
     try {
-      const batch = (this.#batch ??= new Batch());
-      batch.fill(this.#ring, NOTHING, 0, 0);
-      if (batch.end === 0) return;
-      try {
-        log.append(batch.buf, 0, batch.end, batch);
-      } catch (err) {
-        batch.failed(log.committed, err);
-      }
+      this.drain();
     } finally {
       log.unlock();
     }

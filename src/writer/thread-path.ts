@@ -125,10 +125,13 @@ export class ThreadCommitPath implements CommitPath, LogContext {
 
   commit(buf: Uint8Array, end: number): void {
     this.#committed = 0;
-    if (this.#group?.takes(end)) return this.#group.commit(buf, end);
+    const group = this.#group;
+    if (group?.takes(end)) return group.commit(buf, end);
     this.#lock();
     try {
       this.#commitLocked(buf, 0, end);
+      // Records queued in the ring meanwhile go before the lock does.
+      if (this.state.shared) group?.drain();
     } finally {
       this.#unlock();
     }
