@@ -67,8 +67,10 @@ export class GroupCommit {
   commit(buf: Uint8Array, end: number): void {
     const ring = this.#ring;
     const log = this.#log;
+    const st = log.state;
+    const me = threadToken();
     for (let pos = 0; pos < end; ) {
-      if (log.state.tryAcquire()) {
+      if (st.tryAcquire()) {
         log.enter(false);
         try {
           this.#combine(buf, pos, end);
@@ -77,7 +79,7 @@ export class GroupCommit {
         }
         return;
       }
-      const slot = ring.claim(threadToken());
+      const slot = ring.claim(me);
       if (slot < 0) {
         // Every slot in use: wait for the lock itself.
         log.lock();
@@ -90,7 +92,7 @@ export class GroupCommit {
         return;
       }
       ring.publish(slot, buf, pos, end);
-      const outcome = awaitSlot(log.state, ring, slot, { path: log.path, serve: (orphaned) => this.#serve(slot, orphaned) });
+      const outcome = awaitSlot(st, ring, slot, { path: log.path, serve: (orphaned) => this.#serve(slot, orphaned) });
       log.committed = pos + outcome.committed;
       if (outcome.error) throw outcome.error;
       // RETRY: a holder died with these records in its batch; the rest goes again.
