@@ -35,7 +35,9 @@ export class Batch implements ChunkObserver {
   /** The taken slots and where each one's records start in buf (starts[i] for slots[i]); buf ends at `end`. */
   readonly slots: number[] = [];
   readonly #starts: number[] = [];
-  readonly #chunk: Entry[] = [];
+  /** The journal entries of the chunk being written: the first #inChunk of #entries, reused. */
+  readonly #entries: Entry[] = Array.from({ length: SLOT_COUNT }, () => ({ slot: 0, at: 0, from: 0, to: 0 }));
+  #inChunk = 0;
   #ring: CommitRing | undefined;
 
   /**
@@ -64,21 +66,25 @@ export class Batch implements ChunkObserver {
   }
 
   before(pos: number, stop: number, base: number): void {
-    const chunk = this.#chunk;
-    chunk.length = 0;
+    let n = 0;
     for (let i = 0; i < this.slots.length; i++) {
       const start = this.#starts[i] as number;
       const end = this.#slotEnd(i);
       if (end <= pos || start >= stop) continue;
       const lo = Math.max(start, pos);
-      chunk.push({ slot: this.slots[i] as number, at: lo - pos, from: lo - start, to: Math.min(end, stop) - start });
+      const entry = this.#entries[n++] as Entry;
+      entry.slot = this.slots[i] as number;
+      entry.at = lo - pos;
+      entry.from = lo - start;
+      entry.to = Math.min(end, stop) - start;
     }
-    if (chunk.length > 0) this.#ring?.journal(base, chunk);
+    this.#inChunk = n;
+    if (n > 0) this.#ring?.journal(base, this.#entries, n);
   }
 
   after(): void {
-    if (this.#chunk.length > 0) this.#ring?.chunkWritten(this.#chunk);
-    this.#chunk.length = 0;
+    if (this.#inChunk > 0) this.#ring?.chunkWritten(this.#entries, this.#inChunk);
+    this.#inChunk = 0;
   }
 
   /**
@@ -94,8 +100,8 @@ export class Batch implements ChunkObserver {
       if (end <= committed) continue; // DONE already, by after()
       ring?.fail(this.slots[i] as number, Math.max(0, committed - start), error);
     }
-    if (this.#chunk.length > 0) ring?.chunkFailed();
-    this.#chunk.length = 0;
+    if (this.#inChunk > 0) ring?.chunkFailed();
+    this.#inChunk = 0;
     return Math.min(committed, this.own);
   }
 }

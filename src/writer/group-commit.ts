@@ -15,7 +15,7 @@ import { threadToken, type SharedState } from '../shared.js';
 import { Batch, type ChunkObserver } from './batch.js';
 import type { CommitRing } from './ring.js';
 import { SLOT_DATA_BYTES } from './ring.js';
-import { awaitSlot } from './slot-wait.js';
+import { awaitSlot, type SlotWaiter } from './slot-wait.js';
 
 /** What group commit needs from the commit path that holds the lock. */
 export interface LockedLog {
@@ -42,11 +42,16 @@ export interface LockedLog {
 /** Nothing of the holder's own: a waiter serving the ring. */
 const NOTHING = new Uint8Array(0);
 
-export class GroupCommit {
+export class GroupCommit implements SlotWaiter {
   readonly #ring: CommitRing;
   readonly #log: LockedLog;
   /** Where this thread combines what it writes as the holder; made on first use. */
   #batch: Batch | undefined;
+
+  /** The log's path (SlotWaiter: for ERR_LOGGER_CLOSED). */
+  get path(): string {
+    return this.#log.path;
+  }
 
   constructor(ring: CommitRing, log: LockedLog) {
     this.#ring = ring;
@@ -92,11 +97,11 @@ export class GroupCommit {
         return;
       }
       ring.publish(slot, buf, pos, end);
-      const outcome = awaitSlot(st, ring, slot, { path: log.path, serve: (orphaned) => this.#serve(slot, orphaned) });
-      log.committed = pos + outcome.committed;
-      if (outcome.error) throw outcome.error;
+      awaitSlot(st, ring, slot, this);
+      log.committed = pos + ring.committed;
+      if (ring.error) throw ring.error;
       // RETRY: a holder died with these records in its batch; the rest goes again.
-      pos += outcome.committed;
+      pos += ring.committed;
     }
     log.committed = end;
   }
@@ -143,7 +148,7 @@ export class GroupCommit {
    * own among them. Its own outcome is in its slot, failure included; the
    * errors of taking the lock (the log closed, recovery failing) are its own.
    */
-  #serve(slot: number, orphaned: boolean): void {
+  serve(slot: number, orphaned: boolean): void {
     const log = this.#log;
     try {
       log.enter(orphaned);

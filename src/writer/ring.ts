@@ -61,15 +61,6 @@ export const DONE = 4;
 export const FAILED = 5;
 export const RETRY = 6;
 
-/** What a writer finds in its slot once the holder is through with it. */
-export interface SlotOutcome {
-  readonly state: typeof DONE | typeof FAILED | typeof RETRY;
-  /** Bytes of the slot's records in the file, from its start (a record boundary). */
-  readonly committed: number;
-  /** FAILED: the error as the holder saw it. */
-  readonly error?: Error;
-}
-
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -79,6 +70,10 @@ export class CommitRing {
   readonly #base: Float64Array;
   /** Where this thread starts looking for a free slot: threads spread out. */
   #hint: number;
+  /** After outcome(): bytes of the slot's records in the file, from its start (a record boundary). */
+  committed = 0;
+  /** After outcome() gave FAILED: the error as the holder saw it. */
+  error: Error | undefined;
 
   constructor(buffer: SharedArrayBuffer, offset: number, token: number) {
     this.i32 = new Int32Array(buffer, offset, RING_BYTES / 4);
@@ -172,13 +167,14 @@ export class CommitRing {
 
   /**
    * Under the lock, before writing a chunk at file size `base`: the slots
-   * whose bytes [from, to) sit at `at` in it, so that a thread taking the
+   * (the first `count` entries) whose bytes [from, to) sit at `at` in it, so that a thread taking the
    * lock over can tell which of them landed.
    */
-  journal(base: number, entries: ReadonlyArray<{ slot: number; at: number; from: number; to: number }>): void {
+  journal(base: number, entries: ReadonlyArray<{ slot: number; at: number; from: number; to: number }>, count: number): void {
     const i32 = this.i32;
     this.#base[0] = base;
-    for (const { slot, at, from, to } of entries) {
+    for (let n = 0; n < count; n++) {
+      const { slot, at, from, to } = entries[n]!;
       i32[this.#w(slot, AT)] = at;
       i32[this.#w(slot, FROM)] = from;
       i32[this.#w(slot, TO)] = to;
@@ -187,10 +183,11 @@ export class CommitRing {
     Atomics.store(i32, JOURNAL, 1);
   }
 
-  /** Under the lock, after the chunk is in the file: each journaled slot's bytes up to TO are committed; a slot wholly in is DONE. */
-  chunkWritten(entries: ReadonlyArray<{ slot: number; to: number }>): void {
+  /** Under the lock, after the chunk is in the file: each journaled slot's (the first `count` entries) bytes up to TO are committed; a slot wholly in is DONE. */
+  chunkWritten(entries: ReadonlyArray<{ slot: number; to: number }>, count: number): void {
     const i32 = this.i32;
-    for (const { slot, to } of entries) {
+    for (let n = 0; n < count; n++) {
+      const { slot, to } = entries[n]!;
       i32[this.#w(slot, COMMITTED)] = to;
       i32[this.#w(slot, IN_CHUNK)] = 0;
       if (to === i32[this.#w(slot, LEN)]) this.#finish(slot, DONE);
@@ -226,21 +223,26 @@ export class CommitRing {
     Atomics.notify(i32, this.#w(slot, WAKE));
   }
 
-  /** The writer: the outcome of its slot, or undefined while it is not through. Frees the slot once read. */
-  outcome(slot: number): SlotOutcome | undefined {
+  /**
+   * The writer: the outcome of its slot (DONE, FAILED or RETRY), or 0 while
+   * it is not through. Frees the slot once read; the outcome's committed
+   * bytes and error are then in `committed` and `error` (no allocation on
+   * the way of every record).
+   */
+  outcome(slot: number): number {
     const i32 = this.i32;
     const state = Atomics.load(i32, this.#w(slot, STATE));
-    if (state !== DONE && state !== FAILED && state !== RETRY) return undefined;
-    const committed = i32[this.#w(slot, COMMITTED)] as number;
-    let error: Error | undefined;
+    if (state !== DONE && state !== FAILED && state !== RETRY) return 0;
+    this.committed = i32[this.#w(slot, COMMITTED)] as number;
+    this.error = undefined;
     if (state === FAILED) {
       const at = this.#dataAt(slot);
       const text = decoder.decode(this.u8.slice(at, at + (i32[this.#w(slot, ERROR_BYTES)] as number)));
       const { message, ...rest } = JSON.parse(text) as { message: string };
-      error = Object.assign(new Error(message), Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)));
+      this.error = Object.assign(new Error(message), Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)));
     }
     Atomics.store(i32, this.#w(slot, STATE), FREE);
-    return { state, committed, ...(error ? { error } : {}) };
+    return state;
   }
 
   /**

@@ -13,7 +13,7 @@
  */
 import { loggerClosed } from '../errors.js';
 import { HOLDER_CHECK_MS, LOCK, SPIN_LIMIT, type SharedState } from '../shared.js';
-import { READY, type CommitRing, type SlotOutcome } from './ring.js';
+import { READY, type CommitRing } from './ring.js';
 
 /**
  * How many looks at a free lock before a waiter takes it (a microsecond or two): the
@@ -27,18 +27,19 @@ export interface SlotWaiter {
   /** The log's path, for ERR_LOGGER_CLOSED. */
   readonly path: string;
   /**
-   * Called holding the lock (taken over from a dead holder if `orphaned`)
-   * while the slot is READY: write what waits, releasing the lock after.
+   * Called holding the lock (taken over from a dead holder if `orphaned`):
+   * write what waits in the ring, releasing the lock after.
    */
-  serve(orphaned: boolean): void;
+  serve(slot: number, orphaned: boolean): void;
 }
 
 /**
  * Wait for the outcome of `slot` (published READY by this thread), serving
- * the ring whenever the lock is free. Throws ERR_LOGGER_CLOSED (the slot
- * withdrawn, nothing written) if the log closes first.
+ * the ring whenever the lock is free; returns it (ring.outcome()). Throws
+ * ERR_LOGGER_CLOSED (the slot withdrawn, nothing written) if the log
+ * closes first.
  */
-export function awaitSlot(st: SharedState, ring: CommitRing, slot: number, waiter: SlotWaiter): SlotOutcome {
+export function awaitSlot(st: SharedState, ring: CommitRing, slot: number, waiter: SlotWaiter): number {
   let spinning = st.startSpinning();
   let spins = 0;
   let progress = ring.progress;
@@ -47,7 +48,7 @@ export function awaitSlot(st: SharedState, ring: CommitRing, slot: number, waite
     for (;;) {
       const ticket = ring.ticket(slot);
       const outcome = ring.outcome(slot);
-      if (outcome !== undefined) return outcome;
+      if (outcome !== 0) return outcome;
       if (ring.state(slot) === READY) {
         if (st.closed) {
           if (ring.withdraw(slot)) throw loggerClosed(waiter.path);
@@ -59,7 +60,7 @@ export function awaitSlot(st: SharedState, ring: CommitRing, slot: number, waite
         if (Atomics.load(st.i32, LOCK) !== 0) freeSeen = 0;
         else if ((!spinning || ++freeSeen >= GRACE_SPINS) && st.tryAcquire()) {
           freeSeen = 0;
-          waiter.serve(false);
+          waiter.serve(slot, false);
           continue;
         }
       }
@@ -75,7 +76,7 @@ export function awaitSlot(st: SharedState, ring: CommitRing, slot: number, waite
         spinning = false;
       }
       // A dead holder may have taken this slot: the takeover settles it.
-      if (ring.wait(slot, ticket, HOLDER_CHECK_MS) === 'timed-out' && st.takeOverIfDead()) waiter.serve(true);
+      if (ring.wait(slot, ticket, HOLDER_CHECK_MS) === 'timed-out' && st.takeOverIfDead()) waiter.serve(slot, true);
     }
   } finally {
     if (spinning) st.stopSpinning();
