@@ -32,7 +32,7 @@ export const PHASE = 2; // PHASE_* below
 export const CLOSED = 3; // 1 once the owner closed the log
 export const GENERATION = 4; // bumped whenever the current file is a new file
 export const ROLL_FAILING = 5; // 1 while rollover keeps failing (reported once)
-export const SPINNERS = 6; // threads spinning on the lock (or on a commit ring slot) right now
+export const SPINNERS = 6; // threads spinning on the lock right now (at most MAX_SPINNERS)
 const INT32_SLOTS = 16;
 
 /**
