@@ -25,15 +25,24 @@ import { availableParallelism } from 'node:os';
 import { threadId } from 'node:worker_threads';
 import { RING_BYTES } from './writer/ring.js';
 
-// Int32 slots.
+/**
+ * Int32 slots. The lock's words, which every waiter hammers, sit in the
+ * first cache line; the words every commit only reads (closed, generation)
+ * sit LINE_INTS further on, so taking and releasing the lock does not evict
+ * them from the other cores' caches (false sharing). 128 bytes apart: the
+ * buffer's start need not be 64-byte aligned, and the adjacent-line
+ * prefetcher pulls lines in pairs.
+ */
 export const LOCK = 0; // 0 when free, else the holder's thread token
 export const WAITERS = 1; // threads sleeping in acquire()
-export const PHASE = 2; // PHASE_* below
-export const CLOSED = 3; // 1 once the owner closed the log
-export const GENERATION = 4; // bumped whenever the current file is a new file
-export const ROLL_FAILING = 5; // 1 while rollover keeps failing (reported once)
-export const SPINNERS = 6; // threads spinning on the lock right now (at most MAX_SPINNERS)
-const INT32_SLOTS = 16;
+export const SPINNERS = 2; // threads spinning on the lock or a ring slot right now (at most MAX_SPINNERS)
+/** Int32s per padding stride (128 bytes). */
+export const LINE_INTS = 32;
+export const PHASE = LINE_INTS; // PHASE_* below
+export const CLOSED = LINE_INTS + 1; // 1 once the owner closed the log
+export const GENERATION = LINE_INTS + 2; // bumped whenever the current file is a new file
+export const ROLL_FAILING = LINE_INTS + 3; // 1 while rollover keeps failing (reported once)
+const INT32_SLOTS = 2 * LINE_INTS;
 
 /**
  * Float64 slots, after the Int32 ones, by accessor name. Only read or

@@ -3,21 +3,21 @@
  * until a holder has written them, or until it can take the lock and write
  * them itself (with every other waiting slot).
  *
- * It does not spin: it spun for the lock before queueing (SharedState
- * spinAcquire), so the holder is slow (an fdatasync(2), or descheduled on a
- * busy machine), and spinning would take the core it needs. It sleeps on
- * the slot's event count, which a holder bumps when it finishes the slot
- * and a releasing thread bumps when the slot is still READY and the lock
- * is free (then the sleeper takes the lock and writes every READY slot).
- * A sleeper also wakes every HOLDER_CHECK_MS to take over the lock from a
- * holder that died (the lock word holds the holder's thread id).
- *
- * Measured on 2 cores (T1, 'sync'): spinning on the slot as well doubled
- * the CPU time of 8 threads; a lock spin of 100 instead of 1000 looks
- * queued 30 times more records, each a sleep and a wake-up.
+ * It spins first, briefly (SPIN_LIMIT looks), if the spinner quota
+ * (SharedState.startSpinning: one fewer than the cores) leaves it a core:
+ * in 'sync' the holder is inside one write(2) and the outcome comes in a
+ * microsecond or two, far sooner than a sleep and a wake-up. Then it sleeps
+ * on the slot's event count, which a holder bumps when it finishes the slot
+ * and a releasing thread bumps when the slot is still READY and the lock is
+ * free (then the sleeper takes the lock and writes every READY slot); the
+ * bumper notifies only a sleeper (ring.ts #wake). With more threads than
+ * cores the quota is taken and the rest sleep at once, leaving the cores to
+ * the holder and one spinner. A sleeper also wakes every HOLDER_CHECK_MS to
+ * take over the lock from a holder that died (the lock word holds the
+ * holder's thread id).
  */
 import { loggerClosed } from '../errors.js';
-import { HOLDER_CHECK_MS, LOCK, type SharedState } from '../shared.js';
+import { HOLDER_CHECK_MS, LOCK, SPIN_LIMIT, type SharedState } from '../shared.js';
 import { READY, type CommitRing } from './ring.js';
 
 export interface SlotWaiter {
@@ -37,21 +37,30 @@ export interface SlotWaiter {
  * closes first.
  */
 export function awaitSlot(st: SharedState, ring: CommitRing, slot: number, waiter: SlotWaiter): number {
-  for (;;) {
-    const ticket = ring.ticket(slot);
-    const outcome = ring.outcome(slot);
-    if (outcome !== 0) return outcome;
-    if (ring.state(slot) === READY) {
-      if (st.closed) {
-        if (ring.withdraw(slot)) throw loggerClosed(waiter.path);
+  let spins = st.startSpinning() ? SPIN_LIMIT : 0;
+  try {
+    for (;;) {
+      const ticket = ring.ticket(slot);
+      const outcome = ring.outcome(slot);
+      if (outcome !== 0) return outcome;
+      if (ring.state(slot) === READY) {
+        if (st.closed) {
+          if (ring.withdraw(slot)) throw loggerClosed(waiter.path);
+          continue;
+        }
+        if (Atomics.load(st.i32, LOCK) === 0 && st.tryAcquire()) {
+          waiter.serve(slot, false);
+          continue;
+        }
+      }
+      if (spins > 0) {
+        if (--spins === 0) st.stopSpinning();
         continue;
       }
-      if (Atomics.load(st.i32, LOCK) === 0 && st.tryAcquire()) {
-        waiter.serve(slot, false);
-        continue;
-      }
+      // A dead holder may have taken this slot: the takeover settles it.
+      if (ring.wait(slot, ticket, HOLDER_CHECK_MS) === 'timed-out' && st.takeOverIfDead()) waiter.serve(slot, true);
     }
-    // A dead holder may have taken this slot: the takeover settles it.
-    if (ring.wait(slot, ticket, HOLDER_CHECK_MS) === 'timed-out' && st.takeOverIfDead()) waiter.serve(slot, true);
+  } finally {
+    if (spins > 0) st.stopSpinning();
   }
 }
