@@ -189,4 +189,43 @@ describe('group commit', () => {
       }
     });
   }
+  test('4 threads whose writes fail now and then: each write() that returned is in the log once, in its thread\'s order, and each that threw ENOSPC naming the path is not', async (t) => {
+    const path = join(tempDir(t), 'events.bin');
+    const maxFileSize = 900;
+    const count = 1500;
+    const logger = new BinaryLogger(path, { maxFileSize, durability: 'sync' });
+    const control = new SharedArrayBuffer(4 * (1 + 2 * 4));
+    const counts = new Int32Array(control);
+    const payloads = (w: number) => Array.from({ length: count }, (_, n) => `t${w}:${n}:`.padEnd(12 + ((n * 5 + w) % 30), '='));
+    // Each thread's file system fails a different share of its write(2)s,
+    // whether it writes its own record, a combined batch, or a chunk of one.
+    const workers = [0, 1, 2, 3].map((w) => start({ index: w, payloads: payloads(w), control, failEvery: 5 + 2 * w }, logger));
+    for (const w of workers) t.after(() => w.worker.terminate());
+    Atomics.store(counts, 0, 1);
+    Atomics.notify(counts, 0);
+    const results = await Promise.all(workers.map((w) => w.results));
+    logger.close();
+    const records = [...readLog(path)];
+    let failed = 0;
+    for (let w = 0; w < 4; w++) {
+      const mine = payloads(w);
+      const written: string[] = [];
+      assert.equal(results[w]!.length, count);
+      results[w]!.forEach((r, n) => {
+        if (r === 'ok') written.push(mine[n]!);
+        else {
+          failed++;
+          assert.deepEqual(r, { code: 'ENOSPC', path, syscall: 'write' }, `thread ${w}, record ${n}`);
+        }
+      });
+      assert.deepEqual(
+        records.filter((r) => r.startsWith(`t${w}:`)),
+        written,
+        `thread ${w}: exactly the records whose write() returned, in its order`,
+      );
+    }
+    assert.ok(failed > 0, 'some writes failed');
+    assert.equal(records.length, 4 * count - failed);
+    assert.deepEqual(logFiles(path), predictFiles(records, maxFileSize));
+  });
 });
