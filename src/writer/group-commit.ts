@@ -15,7 +15,7 @@ import { threadToken, type SharedState } from '../shared.js';
 import { Batch, type ChunkObserver } from './batch.js';
 import type { CommitRing } from './ring.js';
 import { SLOT_DATA_BYTES } from './ring.js';
-import { awaitSlot, type SlotWaiter } from './slot-wait.js';
+import { awaitSlot, COMBINER_GRACE, type SlotWaiter } from './slot-wait.js';
 
 /** What group commit needs from the commit path that holds the lock. */
 export interface LockedLog {
@@ -45,7 +45,7 @@ export interface LockedLog {
  * thread takes from entering commit() to publishing its slot, well under
  * the write(2) it saves.
  */
-const GATHER_LIMIT = 200;
+const GATHER_LIMIT = 500;
 
 /** Nothing of the holder's own: a waiter serving the ring. */
 const NOTHING = new Uint8Array(0);
@@ -53,6 +53,8 @@ const NOTHING = new Uint8Array(0);
 export class GroupCommit implements SlotWaiter {
   readonly #ring: CommitRing;
   readonly #log: LockedLog;
+  /** True when another thread wrote this thread's last queued record: it is the combiner. */
+  #served = false;
   /** Where this thread combines what it writes as the holder; made on first use. */
   #batch: Batch | undefined;
 
@@ -89,7 +91,9 @@ export class GroupCommit implements SlotWaiter {
         // Taken: queue at once rather than spin for it (issue 13): the
         // holder is in a write(2) and takes queued records into its next
         // one, so N waiting threads pay one write(2) instead of N.
-        if (st.tryAcquire()) {
+        // A thread that another one served last time queues even if the lock
+        // is free: that combiner is coming back (see COMBINER_GRACE).
+        if (!this.#served && st.tryAcquire()) {
           ring.arrived();
           arriving = false;
           log.enter(false);
@@ -117,7 +121,9 @@ export class GroupCommit implements SlotWaiter {
         ring.publish(slot, buf, pos, end);
         if (arriving) ring.arrived();
         arriving = false;
-        awaitSlot(st, ring, slot, this);
+        const grace = this.#served ? COMBINER_GRACE : 0;
+        this.#served = true; // unless serve() below says it wrote the slot itself
+        awaitSlot(st, ring, slot, this, grace);
         log.committed = pos + ring.committed;
         if (ring.error) throw ring.error;
         // RETRY: a holder died with these records in its batch; the rest goes again.
@@ -136,16 +142,22 @@ export class GroupCommit implements SlotWaiter {
    */
   #combine(buf: Uint8Array, from: number, end: number): void {
     const log = this.#log;
-    this.#ring.gather(GATHER_LIMIT);
-    if (this.#ring.pending === 0) return log.append(buf, from, end);
+    const ring = this.#ring;
+    ring.gather(GATHER_LIMIT, 1);
+    if (ring.pending === 0) {
+      log.append(buf, from, end);
+      ring.batchWritten(1);
+      return;
+    }
     const batch = (this.#batch ??= new Batch());
-    batch.fill(this.#ring, buf, from, end);
+    batch.fill(ring, buf, from, end);
     try {
       log.append(batch.buf, 0, batch.end, batch);
     } catch (err) {
       log.committed = from + batch.failed(log.committed, err);
       throw err;
     }
+    ring.batchWritten(1 + batch.slots.length);
     log.committed = end;
   }
 
@@ -154,16 +166,19 @@ export class GroupCommit implements SlotWaiter {
    * record too large for a slot): write the records waiting in the ring,
    * in one write(2), before the lock goes. Failures reach their writers.
    */
-  drain(): void {
-    if (this.#ring.pending === 0) return;
+  drain(gather = false): void {
+    const ring = this.#ring;
+    if (gather) ring.gather(GATHER_LIMIT, 0);
+    if (ring.pending === 0) return;
     const batch = (this.#batch ??= new Batch());
-    batch.fill(this.#ring, NOTHING, 0, 0);
+    batch.fill(ring, NOTHING, 0, 0);
     if (batch.end === 0) return;
     try {
       this.#log.append(batch.buf, 0, batch.end, batch);
     } catch (err) {
       batch.failed(this.#log.committed, err);
     }
+    ring.batchWritten(batch.slots.length);
   }
 
   /**
@@ -174,6 +189,7 @@ export class GroupCommit implements SlotWaiter {
    */
   serve(slot: number, orphaned: boolean): void {
     const log = this.#log;
+    this.#served = false;
     try {
       log.enter(orphaned);
     } catch (err) {
@@ -181,7 +197,7 @@ export class GroupCommit implements SlotWaiter {
       return; // another holder took the slot meanwhile: its outcome will come
     }
     try {
-      this.drain();
+      this.drain(true);
     } finally {
       log.unlock();
     }
