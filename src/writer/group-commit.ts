@@ -15,7 +15,7 @@ import { threadToken, type SharedState } from '../shared.js';
 import { Batch, type ChunkObserver } from './batch.js';
 import type { CommitRing } from './ring.js';
 import { SLOT_DATA_BYTES } from './ring.js';
-import { awaitSlot, COMBINER_GRACE, type SlotWaiter } from './slot-wait.js';
+import { awaitSlot, type SlotWaiter } from './slot-wait.js';
 
 /** What group commit needs from the commit path that holds the lock. */
 export interface LockedLog {
@@ -39,22 +39,12 @@ export interface LockedLog {
   append(buf: Uint8Array, from: number, end: number, chunks?: ChunkObserver): void;
 }
 
-/**
- * Looks (one atomic load each, a few ns) a holder spends waiting for
- * threads that are about to queue a record (ring.gather): about the time a
- * thread takes from entering commit() to publishing its slot, well under
- * the write(2) it saves.
- */
-const GATHER_LIMIT = 500;
-
 /** Nothing of the holder's own: a waiter serving the ring. */
 const NOTHING = new Uint8Array(0);
 
 export class GroupCommit implements SlotWaiter {
   readonly #ring: CommitRing;
   readonly #log: LockedLog;
-  /** True when another thread wrote this thread's last queued record: it is the combiner. */
-  #served = false;
   /** Where this thread combines what it writes as the holder; made on first use. */
   #batch: Batch | undefined;
 
@@ -81,58 +71,44 @@ export class GroupCommit implements SlotWaiter {
    */
   commit(buf: Uint8Array, end: number): void {
     const ring = this.#ring;
-    ring.arrive();
-    let arriving = true;
-    try {
-      const log = this.#log;
-      const st = log.state;
-      for (let pos = 0; pos < end; ) {
-        // The lock free: take it and write, with whatever waits in the ring.
-        // Taken: queue at once rather than spin for it (issue 13): the
-        // holder is in a write(2) and takes queued records into its next
-        // one, so N waiting threads pay one write(2) instead of N.
-        // A thread that another one served last time queues even if the lock
-        // is free: that combiner is coming back (see COMBINER_GRACE).
-        if (!this.#served && st.tryAcquire()) {
-          ring.arrived();
-          arriving = false;
-          log.enter(false);
-          try {
-            this.#combine(buf, pos, end);
-          } finally {
-            log.unlock();
-          }
-          return;
+    const log = this.#log;
+    const st = log.state;
+    for (let pos = 0; pos < end; ) {
+      // A holder inside one write(2) is out in a moment: spin for the lock
+      // first (within the spinner quota), as a lone writer would. A holder
+      // that stays (an fdatasync(2), a thread descheduled on a busy machine)
+      // gets our records queued. Queueing at once measured worse in 'sync'
+      // on 2 cores (issue 13, docs/ARCHITECTURE.md): the hand-off costs more
+      // than the write(2) it saves.
+      if (st.tryAcquire() || st.spinAcquire()) {
+        log.enter(false);
+        try {
+          this.#combine(buf, pos, end);
+        } finally {
+          log.unlock();
         }
-        const slot = ring.claim(threadToken());
-        if (slot < 0) {
-          // Every slot in use: wait for the lock itself.
-          ring.arrived();
-          arriving = false;
-          log.lock();
-          try {
-            log.append(buf, pos, end);
-            this.drain();
-          } finally {
-            log.unlock();
-          }
-          return;
-        }
-        ring.publish(slot, buf, pos, end);
-        if (arriving) ring.arrived();
-        arriving = false;
-        const grace = this.#served ? COMBINER_GRACE : 0;
-        this.#served = true; // unless serve() below says it wrote the slot itself
-        awaitSlot(st, ring, slot, this, grace);
-        log.committed = pos + ring.committed;
-        if (ring.error) throw ring.error;
-        // RETRY: a holder died with these records in its batch; the rest goes again.
-        pos += ring.committed;
+        return;
       }
-      log.committed = end;
-    } finally {
-      if (arriving) ring.arrived();
+      const slot = ring.claim(threadToken());
+      if (slot < 0) {
+        // Every slot in use: wait for the lock itself.
+        log.lock();
+        try {
+          log.append(buf, pos, end);
+          this.drain();
+        } finally {
+          log.unlock();
+        }
+        return;
+      }
+      ring.publish(slot, buf, pos, end);
+      awaitSlot(st, ring, slot, this);
+      log.committed = pos + ring.committed;
+      if (ring.error) throw ring.error;
+      // RETRY: a holder died with these records in its batch; the rest goes again.
+      pos += ring.committed;
     }
+    log.committed = end;
   }
 
   /**
@@ -143,12 +119,7 @@ export class GroupCommit implements SlotWaiter {
   #combine(buf: Uint8Array, from: number, end: number): void {
     const log = this.#log;
     const ring = this.#ring;
-    ring.gather(GATHER_LIMIT, 1);
-    if (ring.pending === 0) {
-      log.append(buf, from, end);
-      ring.batchWritten(1);
-      return;
-    }
+    if (ring.pending === 0) return log.append(buf, from, end);
     const batch = (this.#batch ??= new Batch());
     batch.fill(ring, buf, from, end);
     try {
@@ -157,7 +128,6 @@ export class GroupCommit implements SlotWaiter {
       log.committed = from + batch.failed(log.committed, err);
       throw err;
     }
-    ring.batchWritten(1 + batch.slots.length);
     log.committed = end;
   }
 
@@ -166,9 +136,8 @@ export class GroupCommit implements SlotWaiter {
    * record too large for a slot): write the records waiting in the ring,
    * in one write(2), before the lock goes. Failures reach their writers.
    */
-  drain(gather = false): void {
+  drain(): void {
     const ring = this.#ring;
-    if (gather) ring.gather(GATHER_LIMIT, 0);
     if (ring.pending === 0) return;
     const batch = (this.#batch ??= new Batch());
     batch.fill(ring, NOTHING, 0, 0);
@@ -178,7 +147,6 @@ export class GroupCommit implements SlotWaiter {
     } catch (err) {
       batch.failed(this.#log.committed, err);
     }
-    ring.batchWritten(batch.slots.length);
   }
 
   /**
@@ -189,7 +157,6 @@ export class GroupCommit implements SlotWaiter {
    */
   serve(slot: number, orphaned: boolean): void {
     const log = this.#log;
-    this.#served = false;
     try {
       log.enter(orphaned);
     } catch (err) {
@@ -197,7 +164,7 @@ export class GroupCommit implements SlotWaiter {
       return; // another holder took the slot meanwhile: its outcome will come
     }
     try {
-      this.drain(true);
+      this.drain();
     } finally {
       log.unlock();
     }

@@ -47,8 +47,6 @@ const SLOT_BYTES = HEADER_WORDS * 4 + SLOT_DATA_BYTES;
 // Int32 control words at the start of the ring, the hot ones (every commit
 // touches them) in their own 128 bytes, apart from the journal and slots.
 const PENDING = 0; // READY slots
-const ARRIVING = 1; // threads inside a commit that have neither queued a slot nor taken the lock yet
-const LAST_BATCH = 2; // records (one per writer) of the last batch, plus those queued while it was written
 const JOURNAL = 32; // 1 while a chunk with slots in it is being written
 const CONTROL_WORDS = 34;
 // Then one Float64: the size of the current file before the journaled chunk.
@@ -154,45 +152,6 @@ export class CommitRing {
     } finally {
       Atomics.store(i32, this.#w(slot, SLEEPING), 0);
     }
-  }
-
-  /** This thread entered a commit: it will queue a slot or take the lock soon (see gather()). */
-  arrive(): void {
-    Atomics.add(this.i32, ARRIVING, 1);
-  }
-
-  /** This thread queued its slot, took the lock, or left: no longer arriving. */
-  arrived(): void {
-    Atomics.sub(this.i32, ARRIVING, 1);
-  }
-
-  /**
-   * Under the lock, before taking the READY slots: wait a moment (up to
-   * `limit` looks, a microsecond or so) while threads are about to queue
-   * (inside commit(), not yet published), or while fewer records are here
-   * (`own` of the holder's plus the READY slots) than the last batch had
-   * writers: in 'sync' each writer has one record in flight, so the writers
-   * a batch released come back together a few hundred nanoseconds later.
-   * Without this two threads alternate, each taking the lock just before
-   * the other's record arrives, and every write(2) carries one record
-   * (measured: 1.00 records per write(2) with 2, 4 and 8 threads).
-   */
-  gather(limit: number, own: number): void {
-    const i32 = this.i32;
-    const last = Atomics.load(i32, LAST_BATCH);
-    for (let spin = 0; spin < limit; spin++) {
-      if (Atomics.load(i32, ARRIVING) === 0 && Atomics.load(i32, PENDING) + own >= last) return;
-    }
-  }
-
-  /**
-   * Under the lock, after writing a batch of `writers` writers' records:
-   * remember how many to gather next time (those writers, and every record
-   * queued while the batch was written).
-   */
-  batchWritten(writers: number): void {
-    const i32 = this.i32;
-    Atomics.store(i32, LAST_BATCH, Math.min(SLOT_COUNT + 1, writers + Atomics.load(i32, PENDING)));
   }
 
   /** Take a READY slot back (its writer gives up: the log closed). False if a holder took it first. */

@@ -30,25 +30,14 @@ export interface SlotWaiter {
   serve(slot: number, orphaned: boolean): void;
 }
 
-/**
- * Looks a spinning writer whose last record another thread wrote (the
- * combiner) leaves the free lock to that thread before taking it itself:
- * the combiner is back in a few hundred nanoseconds with its next record,
- * and keeping the write(2)s on its core is what makes combining pay. On
- * this 2-core VM a write(2) to one file costs ~0.5 us from one core and
- * ~2 us when the appending core alternates (measured), more than the
- * records combining saves.
- */
-export const COMBINER_GRACE = 300;
 
 /**
  * Wait for the outcome of `slot` (published READY by this thread), serving
- * the ring whenever the lock is free (after `grace` looks at a free lock,
- * while spinning); returns it (ring.outcome()). Throws
+ * the ring whenever the lock is free; returns it (ring.outcome()). Throws
  * ERR_LOGGER_CLOSED (the slot withdrawn, nothing written) if the log
  * closes first.
  */
-export function awaitSlot(st: SharedState, ring: CommitRing, slot: number, waiter: SlotWaiter, grace = 0): number {
+export function awaitSlot(st: SharedState, ring: CommitRing, slot: number, waiter: SlotWaiter): number {
   let spins = st.startSpinning() ? SLOT_SPIN_LOOKS : 0;
   try {
     for (;;) {
@@ -60,13 +49,9 @@ export function awaitSlot(st: SharedState, ring: CommitRing, slot: number, waite
           if (ring.withdraw(slot)) throw loggerClosed(waiter.path);
           continue;
         }
-        if (Atomics.load(st.i32, LOCK) === 0) {
-          // Spinning, we can afford to leave the lock to the combiner a moment.
-          if (spins > 0 && grace > 0) grace -= QUIET_LOOKS;
-          else if (st.tryAcquire()) {
-            waiter.serve(slot, false);
-            continue;
-          }
+        if (Atomics.load(st.i32, LOCK) === 0 && st.tryAcquire()) {
+          waiter.serve(slot, false);
+          continue;
         }
       }
       if (spins > 0) {
