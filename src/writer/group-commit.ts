@@ -2,10 +2,11 @@
  * Group commit for threads (issue 13): how a commit goes through the
  * commit ring (ring.ts) in 'sync' and 'fsync' once the log is shared.
  *
- * A thread that finds the lock free takes it and writes its own records
+ * A thread that finds the lock free (or gets it within a short spin, see
+ * commit()) takes it and writes its own records
  * followed by every record waiting in the ring, in one write(2) (one
  * fdatasync(2) in 'fsync'), split at the rollover points like any commit.
- * A thread that finds it taken puts its records in a slot and waits
+ * A thread that finds it held longer puts its records in a slot and waits
  * (slot-wait.ts) until a holder has written them, or until it can take the
  * lock and write them itself with whatever else waits. Either way it
  * returns only once its own records are handed to the OS, and a failure
