@@ -127,7 +127,9 @@ export class GroupCommit implements SlotWaiter {
       log.append(batch.buf, 0, batch.end, batch);
     } catch (err) {
       log.committed = from + batch.failed(log.committed, err);
-      throw err;
+      // Our own records lead the batch: if they are all in (a later chunk
+      // failed, after a rollover), the failure is only the queued writers'.
+      if (log.committed < end) throw err;
     }
     log.committed = end;
   }

@@ -20,7 +20,7 @@ import type { CommitPath, CommitPathRequest } from './commit-path.js';
 import type { LogContext } from './context.js';
 import type { CommitEvents, QueuedEvent } from './events.js';
 import { FILE_MODE, tryClose } from './files.js';
-import { isBuffered, isFsync, type Settings } from './options.js';
+import { isFsync, type Settings } from './options.js';
 import { checkCurrentFile, recover } from './recover.js';
 import { GroupCommit, type LockedLog } from './group-commit.js';
 import { CommitRing } from './ring.js';
@@ -71,7 +71,10 @@ export class ThreadCommitPath implements CommitPath, LogContext {
     this.#events = events;
     this.owner = attach === undefined;
     this.#channelName = attach?.channel ?? `binary-logger:${randomUUID()}`;
-    this.state = new SharedState(attach?.state, !isBuffered(settings.durability));
+    // Combining only where the holder's commit is long ('fsync': an
+    // fdatasync(2) of 0.3-2 ms). In 'sync' it measured slower on 2 cores
+    // than the plain lock (issue 13, docs/ARCHITECTURE.md).
+    this.state = new SharedState(attach?.state, settings.durability === 'fsync');
     const ringAt = this.state.ringOffset;
     this.#ring = ringAt >= 0 ? new CommitRing(this.state.buffer, ringAt, threadToken()) : undefined;
     this.#group = this.#ring && new GroupCommit(this.#ring, this.#locked());
