@@ -1,6 +1,7 @@
 /**
  * Group commit for threads (issue 13): how a commit goes through the
- * commit ring (ring.ts) in 'sync' and 'fsync' once the log is shared.
+ * commit ring (ring.ts) in 'fsync' once the log is shared ('sync' takes
+ * the plain lock: combining measured slower there, thread-path.ts).
  *
  * A thread that finds the lock free (or gets it within a short spin, see
  * commit()) takes it and writes its own records

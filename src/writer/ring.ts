@@ -1,10 +1,10 @@
 /**
  * The commit ring: a queue of framed records in shared memory, after the
  * log's state (shared.ts), through which threads hand their records to
- * whichever thread holds the lock (flat combining, issue 13). In 'sync' and
- * 'fsync' each record used to be one write(2) under the lock; now a thread
- * that finds the lock taken (still, after a short spin) puts its record in
- * a slot here and sleeps, and
+ * whichever thread holds the lock (flat combining, issue 13). In 'fsync'
+ * each record used to be one write(2) and one fdatasync(2) under the lock;
+ * now a thread that finds the lock taken (still, after a short spin) puts
+ * its record in a slot here and waits, and
  * the holder writes every record waiting in one write(2) (and one
  * fdatasync(2)), then marks each slot done or failed and wakes its writer.
  * Each writer still returns only once its own record is handed to the OS.
