@@ -1,6 +1,7 @@
 // Why 'sync' threads do not combine on this machine (issue 13, docs/ARCHITECTURE.md):
 // the cost of a cross-thread hand-off, spinning and sleeping, and of write(2)s of one
 // record from one thread vs two threads (own files). Run alone: flock -x /work/cpu.lock node bench/handoff-cost.js
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { openSync, writeSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
