@@ -12,7 +12,8 @@
 // check(), the count, payload bytes and digest of what they yielded.
 
 import { once } from 'node:events';
-import { closeSync, fdatasyncSync, openSync, readFileSync, readSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fdatasyncSync, mkdtempSync, openSync, readFileSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import pino from 'pino';
@@ -173,16 +174,31 @@ function pinoTo(opts) {
 const WORKER_URL = new URL('./workers.js', import.meta.url);
 
 /**
- * T1: the owner (this thread) opens the log and shares it; `threads` worker
- * threads each attach and write a contiguous share of the records, then
- * close (detach). Workers load their payloads and attach before the clock
- * starts; the clock stops when every worker has closed and the owner has
- * closed the log.
+ * How many times each T1 thread writes its share, by durability: enough that
+ * the timed phase of one thread lasts about half a second or more ('sync'
+ * pays a write(2) per record; 'buffered' writes 1M records in ~60 ms).
+ */
+export const T1_PASSES = { buffered: 8, sync: 1 };
+/** Records each T1 thread writes into the scratch log before the barrier, by durability. */
+const T1_WARMUP = { buffered: 100_000, sync: 20_000 };
+
+/**
+ * T1, steady-state throughput of writer threads: the owner (this thread)
+ * opens the log and a scratch log and shares both; `threads` worker threads
+ * each attach, warm up on the scratch log (all at once, so the shared path
+ * is warm too), and wait at a barrier (an Atomics word). run() opens the
+ * barrier; the clock stops when the last thread has written its share
+ * `passes` times and flushed. Starting threads, warming up and detaching
+ * are not timed.
  */
 function threaded(durability, threads) {
   return async ({ dir, workload, input, count, cpuProf }) => {
     const owner = new BinaryLogger(logPath(dir), { maxFileSize: NO_ROLLOVER, durability });
+    const scratchDir = mkdtempSync(join(tmpdir(), 'binlog-t1-warmup-'));
+    const scratch = new BinaryLogger(logPath(scratchDir), { maxFileSize: NO_ROLLOVER, durability });
     const handle = owner.share();
+    const scratchHandle = scratch.share();
+    const barrier = new SharedArrayBuffer(4);
     const workers = [];
     for (let t = 0; t < threads; t++) {
       const lo = Math.floor((count * t) / threads);
@@ -191,7 +207,8 @@ function threaded(durability, threads) {
       const execArgv = cpuProf
         ? ['--cpu-prof', '--cpu-prof-interval', '100', '--cpu-prof-dir', cpuProf.dir, '--cpu-prof-name', `${cpuProf.name}-worker${t}.cpuprofile`]
         : undefined;
-      const w = new Worker(WORKER_URL, { workerData: { handle, workload, input, lo, hi }, execArgv });
+      const data = { handle, scratch: scratchHandle, barrier, workload, input, lo, hi, passes: T1_PASSES[durability], warmup: T1_WARMUP[durability] };
+      const w = new Worker(WORKER_URL, { workerData: data, execArgv });
       w.on('error', (err) => {
         console.error(err);
         process.exit(3);
@@ -199,14 +216,21 @@ function threaded(durability, threads) {
       workers.push(w);
     }
     await Promise.all(workers.map((w) => once(w, 'message')));
+    scratch.close();
+    rmSync(scratchDir, { recursive: true, force: true });
     return {
       async run() {
         const done = workers.map((w) => once(w, 'message'));
-        for (const w of workers) w.postMessage('go');
+        const go = new Int32Array(barrier);
+        Atomics.store(go, 0, 1);
+        Atomics.notify(go, 0);
         await Promise.all(done);
-        owner.close();
       },
       async cleanup() {
+        const closed = workers.map((w) => once(w, 'message'));
+        for (const w of workers) w.postMessage('close');
+        await Promise.all(closed);
+        owner.close();
         await Promise.all(workers.map((w) => w.terminate()));
       },
     };
@@ -419,6 +443,7 @@ for (const durability of ['buffered', 'sync']) {
       output: 'threads',
       threads,
       durability,
+      passes: T1_PASSES[durability],
       prepare: threaded(durability, threads),
     };
   }

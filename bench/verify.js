@@ -102,19 +102,23 @@ export function checkPino(path) {
 
 /**
  * T1: records of several threads interleave, so there is no one expected
- * order. Thread t wrote records [lo_t, hi_t) in order; check that the log
- * holds each thread's records in its order, byte for byte (against the
- * expected frames), and nothing else.
+ * order. Thread t wrote records [lo_t, hi_t) in order, `passes` times over;
+ * check that the log holds each thread's records in its order, byte for
+ * byte (against the expected frames), and nothing else.
  */
-export function checkThreads(dir, frames, count, threads) {
+export function checkThreads(dir, frames, count, threads, passes = 1) {
   const names = readdirSync(dir);
   if (names.length !== 1 || names[0] !== 'log.bin') return { ok: false, error: `expected only log.bin, found ${names.join(', ')}` };
   const buf = readFileSync(join(dir, 'log.bin'));
   const next = [];
   const end = [];
+  const start = [];
+  const left = []; // passes still to come after the current one, per thread
   for (let t = 0; t < threads; t++) {
-    next.push(Math.floor((count * t) / threads));
+    start.push(Math.floor((count * t) / threads));
+    next.push(start[t]);
     end.push(Math.floor((count * (t + 1)) / threads));
+    left.push(passes - 1);
   }
   const { buf: want, offsets } = frames;
   let at = 0;
@@ -134,13 +138,16 @@ export function checkThreads(dir, frames, count, threads) {
       }
     }
     if (matched < 0) return { ok: false, error: `record ${records} (byte ${at}) is not the next record of any thread` };
-    next[matched]++;
+    if (++next[matched] === end[matched] && left[matched] > 0) {
+      left[matched]--;
+      next[matched] = start[matched];
+    }
     records++;
     bytes += len - 4;
     at += len;
   }
   for (let t = 0; t < threads; t++) {
-    if (next[t] !== end[t]) return { ok: false, error: `thread ${t}: ${end[t] - next[t]} records missing` };
+    if (next[t] !== end[t] || left[t] !== 0) return { ok: false, error: `thread ${t}: ${end[t] - next[t] + left[t] * (end[t] - start[t])} records missing` };
   }
   return { ok: true, count: records, bytes, outBytes: buf.length, files: 1, ordered: true };
 }

@@ -21,16 +21,28 @@
  * a worker terminated while holding the lock blocks the other writers.
  */
 import { existsSync, readlinkSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { threadId } from 'node:worker_threads';
+import { RING_BYTES } from './writer/ring.js';
 
-// Int32 slots.
+/**
+ * Int32 slots. The lock's words, which every waiter hammers, sit in the
+ * first cache line; the words every commit only reads (closed, generation)
+ * sit LINE_INTS further on, so taking and releasing the lock does not evict
+ * them from the other cores' caches (false sharing). 128 bytes apart: the
+ * buffer's start need not be 64-byte aligned, and the adjacent-line
+ * prefetcher pulls lines in pairs.
+ */
 export const LOCK = 0; // 0 when free, else the holder's thread token
 export const WAITERS = 1; // threads sleeping in acquire()
-export const PHASE = 2; // PHASE_* below
-export const CLOSED = 3; // 1 once the owner closed the log
-export const GENERATION = 4; // bumped whenever the current file is a new file
-export const ROLL_FAILING = 5; // 1 while rollover keeps failing (reported once)
-const INT32_SLOTS = 16;
+export const SPINNERS = 2; // threads spinning on the lock or a ring slot right now (at most MAX_SPINNERS)
+/** Int32s per padding stride (128 bytes). */
+export const LINE_INTS = 32;
+export const PHASE = LINE_INTS; // PHASE_* below
+export const CLOSED = LINE_INTS + 1; // 1 once the owner closed the log
+export const GENERATION = LINE_INTS + 2; // bumped whenever the current file is a new file
+export const ROLL_FAILING = LINE_INTS + 3; // 1 while rollover keeps failing (reported once)
+const INT32_SLOTS = 2 * LINE_INTS;
 
 /**
  * Float64 slots, after the Int32 ones, by accessor name. Only read or
@@ -49,16 +61,31 @@ const FLOAT64 = {
 } as const;
 const FLOAT64_SLOTS = 4;
 
+/** Bytes of the state without a commit ring (the buffered modes). */
+const STATE_BYTES = INT32_SLOTS * 4 + FLOAT64_SLOTS * 8;
+
 /** No rollover in progress. */
 export const PHASE_IDLE = 0;
 /** A rollover is preparing the next current file, or sealing the old one. */
 export const PHASE_ROLLING = 1;
 
-/** Looks at a held lock before sleeping on it. */
-const SPIN_LIMIT = 1000;
+/**
+ * Spin iterations (one load each) before sleeping on a held lock, or
+ * queueing a record in the commit ring: a few microseconds, about the time
+ * of a write(2) or two, far less than a sleep and a wake-up cost.
+ */
+export const SPIN_LIMIT = 1000;
+
+/**
+ * How many threads may spin at once: one fewer than the cores, so that
+ * spinners never take the core the holder needs. A thread that finds the
+ * quota taken sleeps at once (issue 13: with more threads than cores, the
+ * waiters spun on the CPU the holder needed, and throughput fell back).
+ */
+export const MAX_SPINNERS = Math.max(0, availableParallelism() - 1);
 
 /** How long a waiter sleeps before checking that the holder still lives. */
-const HOLDER_CHECK_MS = 20;
+export const HOLDER_CHECK_MS = 20;
 
 let token = 0;
 let canCheckLiveness = false;
@@ -82,7 +109,8 @@ export function threadToken(): number {
   return token;
 }
 
-function holderAlive(holder: number): boolean {
+/** False only when /proc says the thread with this token is gone. */
+export function holderAlive(holder: number): boolean {
   if (!canCheckLiveness || holder < 0) return true;
   return existsSync(`/proc/self/task/${holder}`);
 }
@@ -102,15 +130,22 @@ export class SharedState {
    */
   shared: boolean;
 
-  constructor(buffer?: SharedArrayBuffer) {
+  /**
+   * The state in `buffer` (another thread's, from a share() handle), or a
+   * new one; `withRing` makes room for a commit ring (writer/ring.ts) after
+   * it, for the modes that commit record by record.
+   */
+  constructor(buffer?: SharedArrayBuffer, withRing = false) {
     this.shared = buffer !== undefined;
-    this.buffer = buffer ?? new SharedArrayBuffer(INT32_SLOTS * 4 + FLOAT64_SLOTS * 8);
+    this.buffer = buffer ?? new SharedArrayBuffer(STATE_BYTES + (withRing ? RING_BYTES : 0));
     this.i32 = new Int32Array(this.buffer, 0, INT32_SLOTS);
     this.f64 = new Float64Array(this.buffer, INT32_SLOTS * 4, FLOAT64_SLOTS);
   }
 
-  // Typed accessors: one name per slot, so no caller indexes the arrays.
-  // The Float64 slots are read and written under the lock only.
+  /** Byte offset of the commit ring in `buffer`, or -1 if it has none. */
+  get ringOffset(): number {
+    return this.buffer.byteLength === STATE_BYTES + RING_BYTES ? STATE_BYTES : -1;
+  }
 
   /** True while a rollover is preparing the next current file or sealing the old one. */
   get rolling(): boolean {
@@ -151,7 +186,12 @@ export class SharedState {
   }
 
   static isStateBuffer(value: unknown): value is SharedArrayBuffer {
-    return value instanceof SharedArrayBuffer && value.byteLength === INT32_SLOTS * 4 + FLOAT64_SLOTS * 8;
+    return value instanceof SharedArrayBuffer && (value.byteLength === STATE_BYTES || value.byteLength === STATE_BYTES + RING_BYTES);
+  }
+
+  /** Take the lock if it is free, without waiting. */
+  tryAcquire(): boolean {
+    return !this.shared || Atomics.compareExchange(this.i32, LOCK, 0, threadToken()) === 0;
   }
 
   /**
@@ -164,12 +204,38 @@ export class SharedState {
     const me = threadToken();
     const i32 = this.i32;
     if (Atomics.compareExchange(i32, LOCK, 0, me) === 0) return false;
-    // The holder is usually inside one write(2), a microsecond or two: spin
-    // a little before paying for a sleep and a wake-up.
-    for (let spin = 0; spin < SPIN_LIMIT; spin++) {
-      if (Atomics.load(i32, LOCK) === 0 && Atomics.compareExchange(i32, LOCK, 0, me) === 0) return false;
-    }
+    if (this.spinAcquire()) return false;
     return this.#acquireSlow(me);
+  }
+
+  /**
+   * The holder is usually inside one write(2): spin a little for the lock
+   * before paying for a sleep and a wake-up, if a core is left for
+   * spinning. True if the lock is now ours.
+   */
+  spinAcquire(): boolean {
+    if (!this.startSpinning()) return false;
+    const me = threadToken();
+    const i32 = this.i32;
+    try {
+      for (let spin = 0; spin < SPIN_LIMIT; spin++) {
+        if (Atomics.load(i32, LOCK) === 0 && Atomics.compareExchange(i32, LOCK, 0, me) === 0) return true;
+      }
+      return false;
+    } finally {
+      this.stopSpinning();
+    }
+  }
+
+  /** Count this thread as spinning, if the quota (MAX_SPINNERS) allows; then call stopSpinning(). */
+  startSpinning(): boolean {
+    if (Atomics.add(this.i32, SPINNERS, 1) < MAX_SPINNERS) return true;
+    Atomics.sub(this.i32, SPINNERS, 1);
+    return false;
+  }
+
+  stopSpinning(): void {
+    Atomics.sub(this.i32, SPINNERS, 1);
   }
 
   #acquireSlow(me: number): boolean {
@@ -185,15 +251,29 @@ export class SharedState {
         // the kernel gave to us. The lock is orphaned.
         if (holder === me) return true;
         const woke = Atomics.wait(i32, LOCK, holder, HOLDER_CHECK_MS);
-        if (woke === 'timed-out' && !holderAlive(holder)) {
-          if (Atomics.compareExchange(i32, LOCK, holder, me) === holder) return true;
-        }
+        if (woke === 'timed-out' && this.takeOverIfDead(holder)) return true;
       }
     } finally {
       Atomics.sub(i32, WAITERS, 1);
     }
   }
 
+  /**
+   * Take the lock from `holder` if that thread no longer exists (or the
+   * lock holds our own token: a dead thread's id the kernel gave to us).
+   * Returns true if this thread now holds the orphaned lock.
+   */
+  takeOverIfDead(holder = Atomics.load(this.i32, LOCK)): boolean {
+    if (holder === 0) return false;
+    const me = threadToken();
+    if (holder !== me && holderAlive(holder)) return false;
+    return Atomics.compareExchange(this.i32, LOCK, holder, me) === holder;
+  }
+
+  /**
+   * Free the lock, waking one sleeping waiter. A commit ring wakes its own
+   * waiters after this (writer/ring.ts).
+   */
   release(): void {
     if (!this.shared) return;
     Atomics.store(this.i32, LOCK, 0);
