@@ -34,7 +34,7 @@ import { ROOT, STEP_TIMEOUT_MS, installPacked, run as runIn, runOk as runOkIn } 
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
 
 /** Links to repository-only files: the README says so where it links them ("not in the npm package"). */
-const REPOSITORY_ONLY = /^(bench\/(RESULTS\.md|chart-[A-Z]\d\.svg)|Dockerfile)$/;
+const REPOSITORY_ONLY = /^(bench\/(RESULTS\.md|README\.md|chart-[A-Z]\d\.svg)|Dockerfile)$/;
 
 interface Block {
   lang: string;
