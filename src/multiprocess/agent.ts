@@ -114,11 +114,6 @@ function failOpen(err: { code?: unknown; message?: unknown; syscall?: unknown; p
 
 // ------------------------------------------------------------------ owner
 
-/** Throw ERR_FENCED unless our lock file is still the one we created (the stamp takeLock took from its descriptor). */
-function fence(): void {
-  logger!.fence();
-}
-
 /** For housekeeping: do we still own the log? */
 function owns(mine: ThreadCommitPath): boolean {
   try {
@@ -129,10 +124,13 @@ function owns(mine: ThreadCommitPath): boolean {
   }
 }
 
-/** Commit framed records as the owner, after the fencing check. */
+/**
+ * Commit framed records as the owner, after the fencing check (ERR_FENCED
+ * unless our lock file is still the one takeLock created and stamped).
+ */
 function commit(records: Buffer): void {
-  fence();
   const local = logger!;
+  local.fence();
   try {
     local.commit(records, records.length);
   } catch (err) {
