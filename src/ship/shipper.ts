@@ -35,7 +35,7 @@ export interface ShipOptions extends NatsOptions, StreamSettings {
   onePerMessage?: boolean;
   /** Largest batch body in bytes (kept under the server's max_payload). Defaults to 1 MiB. */
   maxBatchBytes?: number;
-  /** Most messages awaiting their ack at once. Defaults to 16 batched, 32 one per message (docs/SHIPPING.md says why). */
+  /** Most messages awaiting their ack at once. Defaults to 16 (docs/SHIPPING.md says why). */
   maxInFlight?: number;
   /**
    * Most message bytes awaiting their ack at once (memory: the client holds
@@ -107,7 +107,7 @@ async function run(path: string, options: ShipOptions, signal: AbortSignal): Pro
     once = false,
     onePerMessage = false,
     maxBatchBytes = 1 << 20,
-    maxInFlight = onePerMessage ? 32 : 16,
+    maxInFlight = 16,
     maxInFlightBytes = 2 << 20,
     ackTimeout = 5000,
     pollInterval = 100,
