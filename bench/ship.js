@@ -1,6 +1,9 @@
 // Issue 12, item 2: shipping W1 (1,000,000 records of 61 bytes) to a local
 // nats-server, batched and one record per message, and pulling it back, each
-// in a fresh child process with its peak RSS.
+// in a fresh child process with its peak RSS: the VmHWM of that child alone
+// (the log is written by this parent, the server is another process). The
+// floor row is a child that only imports the NATS client; the backlog rows
+// ship and pull three times W1, to show memory does not grow with it.
 //
 //   node bench/ship.js [--records N] [--single-records N]
 //
@@ -27,6 +30,12 @@ function peakRss() {
 }
 
 async function child(mode, path, url, stream, subject) {
+  if (mode === 'floor') {
+    // What `node -e "await import('nats')"` costs: no shipper can go below it.
+    await import('nats');
+    process.stdout.write(JSON.stringify({ ns: 0, records: 0, messages: 0, peakRss: peakRss() }));
+    return;
+  }
   const { ship, pull } = await import(dist('ship/index.js'));
   const start = process.hrtime.bigint();
   let r;
@@ -83,18 +92,24 @@ async function main() {
     const url = `nats://127.0.0.1:${port}`;
     const w1 = join(dir, 'w1', 'events.bin');
     const w1small = join(dir, 'w1-single', 'events.bin');
+    const w1big = join(dir, 'w1-backlog', 'events.bin');
     await writeW1(w1, records);
     await writeW1(w1small, single);
+    await writeW1(w1big, records * 3);
     const rows = [];
     const add = (label, r) => {
       const s = r.ns / 1e9;
-      rows.push([label, r.records.toLocaleString('en-US'), r.messages.toLocaleString('en-US'), s.toFixed(2), Math.round(r.records / s).toLocaleString('en-US'), ((r.records * 65) / s / 1e6).toFixed(1), (r.peakRss / 2 ** 20).toFixed(0)]);
+      const rate = (v) => (s > 0 ? v : '-');
+      rows.push([label, r.records.toLocaleString('en-US'), r.messages.toLocaleString('en-US'), rate(s.toFixed(2)), rate(Math.round(r.records / s).toLocaleString('en-US')), rate(((r.records * 65) / s / 1e6).toFixed(1)), (r.peakRss / 2 ** 20).toFixed(0)]);
     };
+    add('floor: node, import nats, nothing else', await runChild(['floor', '', url, '', '']));
     add('ship, batched (1 MiB messages)', await runChild(['batched', w1, url, 'BENCH', 'bench.batched']));
     // V8's young generation (up to 3 x 16 MiB) fills under a million entries a second: a smaller one keeps RSS lower.
     add('ship, batched, --max-semi-space-size=1', await runChild(['batched', w1, url, 'BENCH2', 'bench.semi'], ['--max-semi-space-size=1']));
     add('ship, one record per message', await runChild(['single', w1small, url, 'BENCH1', 'bench.single']));
     add('pull, batched stream', await runChild(['pull', join(dir, 'central', 'all.bin'), url, 'BENCH', '']));
+    add('ship, batched, 3x backlog', await runChild(['batched', w1big, url, 'BENCH3', 'bench.backlog']));
+    add('pull, batched stream, 3x backlog', await runChild(['pull', join(dir, 'central3', 'all.bin'), url, 'BENCH3', '']));
     const head = ['W1 (61-byte records)', 'records', 'messages', 's', 'records/s', 'MB/s', 'peak RSS MB'];
     const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
     const line = (cells) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;

@@ -80,19 +80,49 @@ export function readMeta(get: (name: string) => string, where: string): MessageM
 }
 
 /**
+ * Check that a message body holds what its headers say: a `records` body
+ * whole records and exactly `count` of them. Nothing is allocated per
+ * record. Throws ERR_PULL_BAD_MESSAGE.
+ */
+export function checkBody(data: Uint8Array, meta: MessageMeta, where: string): void {
+  if (meta.body === 'payload') {
+    if (meta.count !== 1) throw codedError(ERR_PULL_BAD_MESSAGE, `${where}: a payload body must hold 1 record, the headers say ${meta.count}`);
+    return;
+  }
+  const cursor = new RecordCursor({ data: asBuffer(data) });
+  let count = 0;
+  while (cursor.next()) count++;
+  const stop = cursor.stop;
+  if (stop && stop.reason !== 'clean') throw codedError(ERR_PULL_BAD_MESSAGE, `${where}: not whole records at byte ${stop.offset}: ${stop.detail}`);
+  if (count !== meta.count) throw codedError(ERR_PULL_BAD_MESSAGE, `${where}: holds ${count} records, the headers say ${meta.count}`);
+}
+
+/**
+ * Hand each payload of a body checkBody() accepted to `take`, in order,
+ * after the first `skip`: a view into `data`, valid while `data` is. No
+ * array of a message's payloads is built (16,000 views for a 1 MiB message
+ * of 61-byte records).
+ */
+export function forEachPayload(data: Uint8Array, meta: MessageMeta, skip: number, take: (payload: Buffer) => void): void {
+  if (meta.body === 'payload') {
+    if (skip === 0) take(asBuffer(data));
+    return;
+  }
+  const cursor = new RecordCursor({ data: asBuffer(data) });
+  for (let i = 0; cursor.next(); i++) if (i >= skip) take(cursor.payload()!);
+}
+
+/**
  * The payloads of a message body, in order. A `records` body must be whole
  * records and exactly `count` of them; anything else is ERR_PULL_BAD_MESSAGE.
  */
 export function splitBody(data: Uint8Array, meta: MessageMeta, where: string): Uint8Array[] {
-  if (meta.body === 'payload') {
-    if (meta.count !== 1) throw codedError(ERR_PULL_BAD_MESSAGE, `${where}: a payload body must hold 1 record, the headers say ${meta.count}`);
-    return [data];
-  }
-  const cursor = new RecordCursor({ data: Buffer.from(data.buffer, data.byteOffset, data.byteLength) });
+  checkBody(data, meta, where);
   const out: Uint8Array[] = [];
-  while (cursor.next()) out.push(cursor.payload()!);
-  const stop = cursor.stop;
-  if (stop && stop.reason !== 'clean') throw codedError(ERR_PULL_BAD_MESSAGE, `${where}: not whole records at byte ${stop.offset}: ${stop.detail}`);
-  if (out.length !== meta.count) throw codedError(ERR_PULL_BAD_MESSAGE, `${where}: holds ${out.length} records, the headers say ${meta.count}`);
+  forEachPayload(data, meta, 0, (p) => out.push(p));
   return out;
+}
+
+function asBuffer(data: Uint8Array): Buffer {
+  return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 }

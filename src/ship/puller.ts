@@ -16,10 +16,10 @@
  */
 import { resolve } from 'node:path';
 import { startJob, type Job } from './job.js';
-import { BinaryLogger, readLog, type Position } from '../index.js';
+import { BinaryLogger, openCursor, type Position } from '../index.js';
 import { connectNats, type NatsOptions } from './connection.js';
 import { pullCheckpointPath, readCheckpoint, writeCheckpoint, type PullCheckpoint } from './checkpoint.js';
-import { readMeta, splitBody } from './framing.js';
+import { HEADER_ALLOWANCE_BYTES, checkBody, forEachPayload, readMeta } from './framing.js';
 import { retryTransient } from './stream.js';
 
 export interface PullOptions extends NatsOptions {
@@ -33,6 +33,13 @@ export interface PullOptions extends NatsOptions {
   maxFileSize?: number;
   /** Ms between checkpoint writes while pulling (and always at the end); appended records reach the OS at least this often. Defaults to 200. */
   checkpointInterval?: number;
+  /**
+   * Most message bytes asked of the server at once (the client holds up to
+   * about twice this: what it received and is writing, and what it asked
+   * for next). Raised to four times the server's max_payload if below it,
+   * so that a request always fits the largest message. Defaults to 4 MiB.
+   */
+  pullWindowBytes?: number;
   /** Stops pulling (as stop() does). */
   signal?: AbortSignal;
 }
@@ -62,23 +69,32 @@ export function pull(path: string, options: PullOptions): Puller {
   return startJob(options.signal, (signal) => run(resolve(path), options, signal));
 }
 
-/** Walk `count` records from `from`; returns the position after the last (or `from`) and how many there were. */
+/**
+ * Walk `count` records from `from`; returns the position after the last (or
+ * `from`) and how many there were. A zero-copy cursor: this runs at every
+ * checkpoint over what was appended since the last, and reading that through
+ * fresh buffers (readLog's) made tens of MB of garbage a second.
+ */
 function skipRecords(path: string, from: Position, count = Infinity): { end: Position; seen: number } {
   let end = from;
   let seen = 0;
   if (count === 0) return { end, seen };
-  for (const e of readLog(path, { from, withPositions: true, encoding: 'buffer' })) {
-    end = e.next;
+  using cursor = openCursor(path, { from });
+  while (cursor.next()) {
+    end = cursor.nextPosition;
     if (++seen >= count) break;
   }
   return { end, seen };
 }
 
+/** Room for a message's subject and reply in a pull request's byte budget (the server counts them). */
+const SUBJECT_ALLOWANCE_BYTES = 64 << 10;
+
 /** Test hook: SIGKILL this process after appending the records of the Nth message, before its checkpoint. */
 const KILL_AFTER_MESSAGES = Number(process.env.BINLOG_PULL_TEST_KILL_AFTER_MESSAGES ?? 0);
 
 async function run(path: string, options: PullOptions, signal: AbortSignal): Promise<PullResult> {
-  const { stream, filter = '>', once = false, maxFileSize = 64 << 20, checkpointInterval = 200 } = options;
+  const { stream, filter = '>', once = false, maxFileSize = 64 << 20, checkpointInterval = 200, pullWindowBytes = 4 << 20 } = options;
   const { nats, nc } = await connectNats(options, !once);
   const logger = new BinaryLogger(path, { maxFileSize, durability: 'buffered', flushInterval: 0 });
   const result: PullResult = { records: 0, streamSeq: 0 };
@@ -123,7 +139,16 @@ async function run(path: string, options: PullOptions, signal: AbortSignal): Pro
       deliver_policy: nats.DeliverPolicy.StartSequence,
       opt_start_seq: appliedSeq + 1,
     }), 60_000);
-    const messages = await consumer.consume({ max_messages: 512 });
+    // Bounded in bytes, not only messages: 512 messages of 1 MiB asked at
+    // once is 512 MiB the server pushes at us; past its max_pending (64 MB)
+    // it cuts the connection as a slow consumer and the consumer stalls. A
+    // request must fit the largest message whole, and the client asks again
+    // when 3/4 of the window is still due, for the last quarter: so the
+    // window is at least four of the largest messages (else it spins on
+    // requests too small for the next message).
+    const maxBytes = Math.max(pullWindowBytes, 4 * (nc.info!.max_payload + HEADER_ALLOWANCE_BYTES + SUBJECT_ALLOWANCE_BYTES));
+    const messages = await consumer.consume({ max_bytes: maxBytes });
+    const write = (payload: Buffer): void => void logger.write(payload);
     const onAbort = (): void => void messages.stop();
     signal.addEventListener('abort', onAbort, { once: true });
     if (signal.aborted) onAbort();
@@ -152,12 +177,13 @@ async function run(path: string, options: PullOptions, signal: AbortSignal): Pro
       for await (const m of messages) {
         const where = `Message ${m.seq} of stream "${stream}"`;
         const meta = readMeta((name) => m.headers?.get(name) ?? '', where);
-        const payloads = splitBody(m.data, meta, where);
-        const skip = Math.min(toSkip, payloads.length);
+        // Checked whole before any of it is appended: a bad message appends nothing.
+        checkBody(m.data, meta, where);
+        const skip = Math.min(toSkip, meta.count);
         toSkip -= skip;
-        for (let i = skip; i < payloads.length; i++) logger.write(payloads[i]!);
-        beyond += payloads.length - skip;
-        result.records += payloads.length - skip;
+        forEachPayload(m.data, meta, skip, write);
+        beyond += meta.count - skip;
+        result.records += meta.count - skip;
         appliedSeq = result.streamSeq = m.seq;
         if (KILL_AFTER_MESSAGES > 0 && ++applied === KILL_AFTER_MESSAGES) {
           logger.flush();

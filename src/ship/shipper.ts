@@ -35,9 +35,14 @@ export interface ShipOptions extends NatsOptions, StreamSettings {
   onePerMessage?: boolean;
   /** Largest batch body in bytes (kept under the server's max_payload). Defaults to 1 MiB. */
   maxBatchBytes?: number;
-  /** Most messages awaiting their ack at once. Defaults to 16 batched, 1024 one per message. */
+  /** Most messages awaiting their ack at once. Defaults to 16 (docs/SHIPPING.md says why). */
   maxInFlight?: number;
-  /** Most bytes awaiting their ack at once (memory: the client holds a copy of each). Defaults to 4 MiB. */
+  /**
+   * Most message bytes awaiting their ack at once (memory: the client holds
+   * a copy of each until the socket has written it). Defaults to 2 MiB: at
+   * 4 MiB the copies outlive V8's young generation and pile up until a full
+   * collection (docs/SHIPPING.md).
+   */
   maxInFlightBytes?: number;
   /** Ms to wait for one ack before resyncing. Defaults to 5000. */
   ackTimeout?: number;
@@ -102,8 +107,8 @@ async function run(path: string, options: ShipOptions, signal: AbortSignal): Pro
     once = false,
     onePerMessage = false,
     maxBatchBytes = 1 << 20,
-    maxInFlight = onePerMessage ? 1024 : 16,
-    maxInFlightBytes = 4 << 20,
+    maxInFlight = 16,
+    maxInFlightBytes = 2 << 20,
     ackTimeout = 5000,
     pollInterval = 100,
     checkpointInterval = 200,
@@ -226,16 +231,18 @@ async function shipPasses(
   s: PassSettings,
 ): Promise<'done' | 'stopAt'> {
   let position = from;
+  let nextSeq = 0;
+  let nextOffset = 0;
   for (;;) {
     let progressed = false;
     // A zero-copy cursor: each payload is a view the publisher copies into its message before the next step.
     using cursor = openCursor(path, { from: position });
     while (cursor.next()) {
-      const at = cursor.position;
-      if (stopAt && comparePositions(at, stopAt) >= 0) return 'stopAt';
-      const payload = cursor.payload();
-      const size = publisher.recordBytes(payload);
+      // Only a gap fill has a stopAt: the common path builds no position object per record.
+      if (stopAt && comparePositions(cursor.position, stopAt) >= 0) return 'stopAt';
+      const size = publisher.recordBytes(cursor.length);
       if (size > s.maxBody) {
+        const at = cursor.position;
         // Everything before it is shipped and checkpointed; then stop, never skip it.
         await publisher.drain();
         throw codedError(
@@ -243,12 +250,17 @@ async function shipPasses(
           `Record at ${formatPosition(at)} of "${path}" takes ${size} bytes; a message may carry at most ${s.maxBody} (the server's max_payload less ${HEADER_ALLOWANCE_BYTES} for headers). Raise max_payload in the nats-server configuration (up to 64MB, e.g. "max_payload: 8MB")`,
         );
       }
+      // Awaited only when a message went out and the window is full: no promise per record.
+      const wait = publisher.add(cursor);
+      if (wait) await wait;
+      // Numbers, not the object: it does not escape, so V8 allocates nothing for it.
       const next = cursor.nextPosition;
-      await publisher.add(payload, at, next);
-      position = next;
+      nextSeq = next.seq;
+      nextOffset = next.offset;
       progressed = true;
       if (s.signal.aborted) return 'done';
     }
+    if (progressed) position = { seq: nextSeq, offset: nextOffset };
     await publisher.flush();
     if (s.signal.aborted || (s.once && !progressed)) return 'done';
     if (!progressed) {
