@@ -28,6 +28,7 @@
  */
 import { writeSync } from 'node:fs';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { ERR_FENCED } from '../errors.js';
 import { nodeFs } from '../fsops.js';
 import { describeHolder } from '../lockfile.js';
 import { Housekeeping } from '../writer/housekeeping.js';
@@ -36,7 +37,7 @@ import { ClientLink } from './link.js';
 import { ownerGrant, watchMailbox } from './mailbox.js';
 import { ownerSettings } from './owner-path.js';
 import { breakLock, encodeNote, newNote, processStopped, readLockView, type OwnerNote } from './rendezvous.js';
-import { ERR_FENCED, OwnerServer } from './server.js';
+import { OwnerServer } from './server.js';
 import { ERR_LOGGER_OPTIONS_MISMATCH, fileShape, optionsMismatch, type FileShape } from './shape.js';
 import { ACKED, ROLE, ROLE_CLIENT, ROLE_CLOSED, ROLE_FAILED, ROLE_OWNER, WAKE, type AgentData, type ToAgent } from './slots.js';
 

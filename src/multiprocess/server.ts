@@ -21,9 +21,6 @@ import { FrameType, FrameReader, HELLO_TIMEOUT_MS, ackFrame, jsonFrame, parseBat
 import { ERR_LOGGER_OPTIONS_MISMATCH, shapeDifferences, type FileShape } from './shape.js';
 import { removeSocket, type OwnerNote } from './rendezvous.js';
 
-/** Thrown by a commit when this process is no longer the owner: drop every connection unanswered. */
-export { ERR_FENCED };
-
 export interface ServerHooks {
   /** Commit whole framed records; throws the OS error (with `written` bytes) or an ERR_FENCED error. */
   commit(records: Buffer): void;

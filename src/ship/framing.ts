@@ -112,17 +112,6 @@ export function forEachPayload(data: Uint8Array, meta: MessageMeta, skip: number
   for (let i = 0; cursor.next(); i++) if (i >= skip) take(cursor.payload()!);
 }
 
-/**
- * The payloads of a message body, in order. A `records` body must be whole
- * records and exactly `count` of them; anything else is ERR_PULL_BAD_MESSAGE.
- */
-export function splitBody(data: Uint8Array, meta: MessageMeta, where: string): Uint8Array[] {
-  checkBody(data, meta, where);
-  const out: Uint8Array[] = [];
-  forEachPayload(data, meta, 0, (p) => out.push(p));
-  return out;
-}
-
 function asBuffer(data: Uint8Array): Buffer {
   return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 }

@@ -125,7 +125,7 @@ export class NatsServer {
 /** Every record in `stream` on `subject`, in stream order, as the shipper framed them. */
 export async function streamRecords(url: string, stream: string, subject?: string): Promise<{ payloads: Buffer[]; messages: number; logs: string[] }> {
   const { connect } = await import('nats');
-  const { readMeta, splitBody } = await import('../../src/ship/framing.js');
+  const { checkBody, forEachPayload, readMeta } = await import('../../src/ship/framing.js');
   // In a cluster that just lost a node, a request may time out while a leader is elected.
   const { retryTransient } = await import('../../src/ship/stream.js');
   const nc = await connect({ servers: url });
@@ -140,7 +140,8 @@ export async function streamRecords(url: string, stream: string, subject?: strin
       if (subject && m.subject !== subject) continue;
       const meta = readMeta((n) => m.header.get(n), `message ${seq}`);
       logs.push(meta.log);
-      for (const p of splitBody(m.data, meta, `message ${seq}`)) payloads.push(Buffer.from(p));
+      checkBody(m.data, meta, `message ${seq}`);
+      forEachPayload(m.data, meta, 0, (p) => payloads.push(Buffer.from(p)));
       messages++;
     }
     return { payloads, messages, logs };
