@@ -17,6 +17,8 @@ export interface LinkHooks {
   error(message: Record<string, unknown>): void;
   /** An answer to a FrameType.STATUS request. */
   status?(message: Record<string, unknown>): void;
+  /** The owner's answer to our FIFO pair (offerFifo). */
+  fifo?(message: Record<string, unknown>): void;
   /** The connection is gone (`reason` for diagnostics); called once. */
   lost(reason: string): void;
 }
@@ -60,6 +62,11 @@ export class ClientLink {
     this.#socket.uncork();
   }
 
+  /** Offer the owner a FIFO pair for our caller's batches (fifo-agent.ts); the answer comes through `fifo`. */
+  offerFifo(paths: { request: string; reply: string }): void {
+    if (!this.#ended) this.#socket.write(jsonFrame(FrameType.FIFO, paths));
+  }
+
   /** Ask the owner how many clients it has (the answer comes through `status`). */
   askStatus(): void {
     if (!this.#ended) this.#socket.write(jsonFrame(FrameType.STATUS, {}));
@@ -81,6 +88,7 @@ export class ClientLink {
     if (frame.type === FrameType.WELCOME) this.#hooks.welcome(Number(message.pid));
     else if (frame.type === FrameType.ERROR) this.#hooks.error(message);
     else if (frame.type === FrameType.STATUS) this.#hooks.status?.(message);
+    else if (frame.type === FrameType.FIFO) this.#hooks.fifo?.(message);
   }
 
   #end(reason: string): void {

@@ -20,6 +20,7 @@ import { ERR_FENCED } from '../errors.js';
 import { FrameType, FrameReader, HELLO_TIMEOUT_MS, ackFrame, jsonFrame, parseBatch, parseJson, type Frame } from './protocol.js';
 import { ERR_LOGGER_OPTIONS_MISMATCH, shapeDifferences, type FileShape } from './shape.js';
 import { removeSocket, type OwnerNote } from './rendezvous.js';
+import { openOwnerFifo, type OwnerFifo } from './fifo-owner.js';
 
 export interface ServerHooks {
   /** Commit whole framed records; throws the OS error (with `written` bytes) or an ERR_FENCED error. */
@@ -33,11 +34,19 @@ interface Conn {
   reader: FrameReader;
   authed: boolean;
   client: boolean;
+  /** The client's FIFO pair, if it offered one (fifo-owner.ts). */
+  fifo?: OwnerFifo | undefined;
+}
+
+/** Where a batch's answer goes: the socket it came on, or the reply FIFO. */
+interface Replier {
+  readonly gone: boolean;
+  send(frame: Buffer): void;
 }
 
 /** A batch received and not yet committed. */
 interface Received {
-  conn: Conn;
+  reply: Replier;
   id: number;
   count: number;
   records: Buffer;
@@ -97,7 +106,7 @@ export class OwnerServer {
   close(): void {
     this.#closing = true;
     this.#server.close();
-    for (const c of this.#conns) c.socket.destroy();
+    for (const c of this.#conns) (c.socket.destroy(), c.fifo?.close());
     this.#conns.clear();
     removeSocket(this.#note.socket);
   }
@@ -119,6 +128,8 @@ export class OwnerServer {
         }),
     );
     const timer = new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+    // The reply FIFOs' acknowledgements are in their pipes already (written synchronously).
+    for (const c of this.#conns) c.fifo?.close();
     return Promise.race([Promise.all(ends).then(() => undefined), timer]).then(() => {
       for (const c of this.#conns) c.socket.destroy();
       this.#conns.clear();
@@ -150,12 +161,14 @@ export class OwnerServer {
     socket.on('error', () => socket.destroy());
     socket.on('close', () => {
       clearTimeout(timer);
+      conn.fifo?.close();
       this.#conns.delete(conn);
     });
   }
 
   #refuse(conn: Conn, reason: string): void {
     conn.socket.destroy();
+    conn.fifo?.close();
     this.#conns.delete(conn);
     this.#hooks.refused?.(reason);
   }
@@ -188,13 +201,49 @@ export class OwnerServer {
       conn.socket.write(jsonFrame(FrameType.STATUS, { pid: process.pid, clients: this.clients }));
       return;
     }
+    if (frame.type === FrameType.FIFO && conn.client && conn.fifo === undefined) {
+      this.#openFifo(conn, parseJson(frame));
+      return;
+    }
+    this.#batch(conn, frame, { get gone() { return conn.socket.destroyed; }, send: (f) => conn.socket.write(f) });
+  }
+
+  /** A BATCH frame from `conn` (on its socket or its request FIFO): queued for this turn's group commit. */
+  #batch(conn: Conn, frame: Frame, reply: Replier): void {
     if (this.#closing) return;
     const batch = frame.type === FrameType.BATCH && conn.client ? parseBatch(frame.body) : undefined;
     if (!batch) {
       this.#refuse(conn, frame.type === FrameType.BATCH ? 'a batch whose records are not whole' : `frame type ${frame.type}`);
       return;
     }
-    if (this.#received.push({ conn, ...batch }) === 1) setImmediate(() => this.#commitReceived());
+    if (this.#received.push({ reply, ...batch }) === 1) setImmediate(() => this.#commitReceived());
+  }
+
+  /** Take the client's FIFO pair, or tell it no: its batches keep coming over the socket. */
+  #openFifo(conn: Conn, paths: Record<string, unknown> | undefined): void {
+    const fifo = openOwnerFifo(paths?.request, paths?.reply);
+    if (typeof fifo === 'string') {
+      this.#hooks.refused?.(`FIFO pair: ${fifo}`);
+      conn.socket.write(jsonFrame(FrameType.FIFO, { ok: false, reason: fifo }));
+      return;
+    }
+    conn.fifo = fifo;
+    const reader = new FrameReader();
+    const reply: Replier = { get gone() { return fifo.closed; }, send: (f) => fifo.send(f) };
+    fifo.requests.on('data', (data: Buffer) => {
+      let frames: Frame[];
+      try {
+        frames = reader.push(data);
+      } catch (err) {
+        this.#refuse(conn, `request FIFO: ${(err as Error).message}`);
+        return;
+      }
+      for (const f of frames) if (!fifo.closed) this.#batch(conn, f, reply);
+    });
+    // EOF: the client process is gone (its agent holds a write end while it lives).
+    fifo.requests.on('end', () => fifo.close());
+    fifo.requests.on('error', () => fifo.close());
+    conn.socket.write(jsonFrame(FrameType.FIFO, { ok: true }));
   }
 
   /** Commit what arrived in this turn, merged into as few writes as GROUP_BYTES allows, then acknowledge. */
@@ -227,15 +276,15 @@ export class OwnerServer {
     // Each batch wholly written is acknowledged; the one the failure cut and
     // those after it get the error with the bytes of theirs that did land.
     let offset = 0;
-    for (const { conn, id, count, records: mine } of group) {
+    for (const { reply, id, count, records: mine } of group) {
       const end = offset + mine.length;
-      if (conn.socket.destroyed) {
+      if (reply.gone) {
         // The client is gone: nobody to tell.
-      } else if (end <= written) conn.socket.write(ackFrame(id, count));
+      } else if (end <= written) reply.send(ackFrame(id, count));
       else {
         const e = failure!;
         const own = Math.max(0, written - offset);
-        conn.socket.write(jsonFrame(FrameType.ERROR, { id, code: e.code ?? 'BINLOG_ERROR', message: e.message, syscall: e.syscall, path: e.path, written: own }));
+        reply.send(jsonFrame(FrameType.ERROR, { id, code: e.code ?? 'BINLOG_ERROR', message: e.message, syscall: e.syscall, path: e.path, written: own }));
       }
       offset = end;
     }
