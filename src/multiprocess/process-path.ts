@@ -91,7 +91,10 @@ export class ProcessCommitPath implements CommitPath {
     const { port1, port2 } = new MessageChannel();
     this.#reply = port1;
     const data: AgentData = { path, settings, ctl, mailbox, reply: port2 };
-    this.#worker = new Worker(new URL('./agent.js', import.meta.url), { workerData: data, transferList: [port2] });
+    // trackUnmanagedFds off: the owner's agent opens each client's request
+    // FIFO with openSync and hands it to a net.Socket, which closes it
+    // itself; a tracking worker would warn when the number comes back.
+    this.#worker = new Worker(new URL('./agent.js', import.meta.url), { workerData: data, transferList: [port2], trackUnmanagedFds: false });
     // The agent serves other processes, but never keeps this one alive.
     this.#worker.unref();
     this.#reply.on('message', (m: AgentMessage | OwnerGrant | FifoGrant) => {
