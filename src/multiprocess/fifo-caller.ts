@@ -46,6 +46,8 @@ export class CallerFifo {
   /** Bytes read from the reply FIFO and not yet taken as a frame. */
   #filled = 0;
   #closed = false;
+  /** Batches acknowledged on this pair (BINLOG_DEBUG_AGENT reports it). */
+  acked = 0;
 
   constructor(generation: number, request: number, reply: number) {
     this.generation = generation;
@@ -107,7 +109,10 @@ export class CallerFifo {
     const body = frame.subarray(HEADER_BYTES + 1);
     switch (frame[HEADER_BYTES]) {
       case FrameType.ACK:
-        if (parseAck(body)?.id === id >>> 0) return { kind: 'ack' };
+        if (parseAck(body)?.id === id >>> 0) {
+          this.acked++;
+          return { kind: 'ack' };
+        }
         return { kind: 'lost', reason: 'an ACK for another batch' };
       case FrameType.ERROR: {
         const message = parseJson({ type: FrameType.ERROR, body });

@@ -173,6 +173,7 @@ export class ProcessCommitPath implements CommitPath {
   }
 
   #dropFifo(): void {
+    if (DEBUG && this.#fifo) process.stderr.write(`[caller ${process.pid}] fifo closed: ${this.#fifo.acked} batches acknowledged on it\n`);
     this.#fifo?.close();
     this.#fifo = undefined;
   }
