@@ -243,7 +243,7 @@ function connectTo(note: OwnerNote, lockContent: string, pid: number): void {
       welcomed = true;
       opened = true;
       setRole(ROLE_CLIENT);
-      if (!isBuffered(data.settings.durability)) fifos.offer(current);
+      if (!isBuffered(data.settings.durability)) fifos.offer(current, lockContent);
       const now = Date.now();
       for (const batch of pending) {
         batch.sentAt = now;

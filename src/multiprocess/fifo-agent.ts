@@ -44,10 +44,12 @@ export interface FifoOfferTarget {
 const MKFIFO = process.env.BINLOG_MKFIFO ?? 'mkfifo';
 
 interface Pair {
+  /** The lock content of the owner it is for. */
+  owner: string;
   dir: string;
   /** The agent's own ends, O_RDWR | O_NONBLOCK: request, reply. */
   holds: [number, number];
-  /** The owner took it and the caller was told. */
+  /** The owner took it and the caller was told (else it is offered, unanswered). */
   handed: boolean;
 }
 
@@ -57,6 +59,12 @@ export class AgentFifos {
   readonly #debug: (what: string) => void;
   #pair: Pair | undefined;
   #generation = 0;
+  /**
+   * An owner (its lock content) that said no, or ended the connection
+   * before answering our offer (an owner that does not know FIFO frames
+   * closes the connection on one): we do not offer it a pair again.
+   */
+  #declinedBy: string | undefined;
 
   constructor(ctl: Int32Array, reply: MessagePort, debug: (what: string) => void) {
     this.#ctl = ctl;
@@ -64,11 +72,11 @@ export class AgentFifos {
     this.#debug = debug;
   }
 
-  /** Make a pair and offer it to the owner on `link` (after WELCOME). */
-  offer(link: FifoOfferTarget): void {
+  /** Make a pair and offer it to the owner (`owner`: its lock content) on `link`, after WELCOME. */
+  offer(link: FifoOfferTarget, owner: string): void {
     this.retire();
     // The caller reopens our ends through /proc (see the module comment).
-    if (process.platform !== 'linux') return;
+    if (process.platform !== 'linux' || owner === this.#declinedBy) return;
     const generation = this.#generation;
     let dir: string;
     try {
@@ -94,7 +102,7 @@ export class AgentFifos {
         this.#debug(`no FIFO pair: ${(err as Error).message}`);
         return;
       }
-      this.#pair = { dir, holds: [fds[0]!, fds[1]!], handed: false };
+      this.#pair = { owner, dir, holds: [fds[0]!, fds[1]!], handed: false };
       link.offerFifo({ request, reply });
     });
   }
@@ -106,6 +114,7 @@ export class AgentFifos {
     rmSync(pair.dir, { recursive: true, force: true });
     if (!ok) {
       this.#debug(`owner refused the FIFO pair: ${String(reason)}`);
+      this.#declinedBy = pair.owner;
       this.retire();
       return;
     }
@@ -131,6 +140,7 @@ export class AgentFifos {
     const pair = this.#pair;
     if (!pair) return;
     this.#pair = undefined;
+    if (!pair.handed) this.#declinedBy = pair.owner;
     Atomics.store(this.#ctl, FIFO_LIVE, 0);
     if (pair.handed) {
       try {

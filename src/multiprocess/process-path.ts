@@ -68,6 +68,8 @@ export class ProcessCommitPath implements CommitPath {
   #direct: OwnerDirectPath | undefined;
   /** The FIFO pair the agent handed us (fifo-agent.ts), if any. */
   #fifo: CallerFifo | undefined;
+  /** The last FIFO_LIVE generation we drained our port for. */
+  #fifoLooked = 0;
   #nextId = 1;
   #committed = 0;
   /** Errors the agent reported, by batch id (-1: could not open). */
@@ -168,7 +170,11 @@ export class ProcessCommitPath implements CommitPath {
     const live = Atomics.load(this.#ctl, FIFO_LIVE);
     if (this.#fifo !== undefined && this.#fifo.generation !== live) this.#dropFifo();
     if (live === 0) return undefined;
-    if (this.#fifo === undefined) this.#drain();
+    // The grant is on our port (the agent publishes FIFO_LIVE first); look once per generation.
+    if (this.#fifo === undefined && this.#fifoLooked !== live) {
+      this.#fifoLooked = live;
+      this.#drain();
+    }
     return this.#fifo?.generation === live ? this.#fifo : undefined;
   }
 

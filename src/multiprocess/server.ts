@@ -34,6 +34,8 @@ interface Conn {
   reader: FrameReader;
   authed: boolean;
   client: boolean;
+  /** Answers to the batches that came on the socket. */
+  reply: Replier;
   /** The client's FIFO pair, if it offered one (fifo-owner.ts). */
   fifo?: OwnerFifo | undefined;
 }
@@ -137,7 +139,8 @@ export class OwnerServer {
   }
 
   #accept(socket: Socket): void {
-    const conn: Conn = { socket, reader: new FrameReader(), authed: false, client: false };
+    const reply: Replier = { get gone() { return socket.destroyed; }, send: (f) => socket.write(f) };
+    const conn: Conn = { socket, reader: new FrameReader(), authed: false, client: false, reply };
     this.#conns.add(conn);
     socket.setNoDelay(true);
     const timer = setTimeout(() => this.#refuse(conn, 'no HELLO in time'), HELLO_TIMEOUT_MS);
@@ -205,7 +208,7 @@ export class OwnerServer {
       this.#openFifo(conn, parseJson(frame));
       return;
     }
-    this.#batch(conn, frame, { get gone() { return conn.socket.destroyed; }, send: (f) => conn.socket.write(f) });
+    this.#batch(conn, frame, conn.reply);
   }
 
   /** A BATCH frame from `conn` (on its socket or its request FIFO): queued for this turn's group commit. */
