@@ -107,6 +107,18 @@ test("clients' records through the FIFO pair arrive byte-exact and in each proce
   assert.deepEqual(readdirSync(tmp), [], 'nothing left in the temp directory');
 });
 
+test("'fsync' clients use the FIFO pair too: the owner acknowledges after fdatasync, records in order", async (t) => {
+  const dir = tempDir(t);
+  const path = join(dir, 'events.bin');
+  const options = { ...SYNC, durability: 'fsync' as const };
+  using owner = new BinaryLogger(path, options);
+  const c = spawnWriter({ path, name: 'c', count: 80, options }, { env: debugEnv(dir) });
+  assert.deepEqual(await c.exited, { code: 0, signal: null });
+  owner.close();
+  assert.equal(assertWriterRecords(recordsByWriter(path).get('c'), 'c', 80, false), 80);
+  assert.ok(fifoAcks(c) >= 40, `${fifoAcks(c)} on the FIFO pair`);
+});
+
 test("the owner SIGKILLed while a client sleeps in read(2) on its reply FIFO: the client's write() returns after the takeover, its record is in", async (t) => {
   const dir = tempDir(t);
   const path = join(dir, 'events.bin');

@@ -233,19 +233,20 @@ export class OwnerServer {
     conn.fifo = fifo;
     const reader = new FrameReader();
     const reply: Replier = { get gone() { return fifo.closed; }, send: (f) => fifo.send(f) };
-    fifo.requests.on('data', (data: Buffer) => {
-      let frames: Frame[];
-      try {
-        frames = reader.push(data);
-      } catch (err) {
-        this.#refuse(conn, `request FIFO: ${(err as Error).message}`);
-        return;
-      }
-      for (const f of frames) if (!fifo.closed) this.#batch(conn, f, reply);
-    });
     // EOF: the client process is gone (its agent holds a write end while it lives).
-    fifo.requests.on('end', () => fifo.close());
-    fifo.requests.on('error', () => fifo.close());
+    fifo.start(
+      (data) => {
+        let frames: Frame[];
+        try {
+          frames = reader.push(data);
+        } catch (err) {
+          this.#refuse(conn, `request FIFO: ${(err as Error).message}`);
+          return;
+        }
+        for (const f of frames) if (!fifo.closed) this.#batch(conn, f, reply);
+      },
+      () => fifo.close(),
+    );
     conn.socket.write(jsonFrame(FrameType.FIFO, { ok: true }));
   }
 
