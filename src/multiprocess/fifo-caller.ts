@@ -116,7 +116,8 @@ export class CallerFifo {
         return { kind: 'lost', reason: 'an ACK for another batch' };
       case FrameType.ERROR: {
         const message = parseJson({ type: FrameType.ERROR, body });
-        if (message && Number(message.id) === id) return { kind: 'error', message };
+        // Ids travel as uint32 (writeBatchHead); ours wraps through negatives.
+        if (message && Number(message.id) === id >>> 0) return { kind: 'error', message };
         return { kind: 'lost', reason: 'an ERROR for another batch' };
       }
       case FrameType.WAKE:
