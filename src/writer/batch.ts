@@ -8,7 +8,7 @@
  * failure which writers get the error.
  */
 import type { CommitRing } from './ring.js';
-import { copyBytes, SLOT_COUNT, SLOT_DATA_BYTES } from './ring.js';
+import { SLOT_COUNT, SLOT_DATA_BYTES } from './ring.js';
 
 /** What a commit path tells a batch as it writes it. */
 export interface ChunkObserver {
@@ -48,13 +48,15 @@ export class Batch implements ChunkObserver {
     this.#ring = ring;
     this.slots.length = 0;
     this.#starts.length = 0;
-    copyBytes(own, from, to, this.buf, 0);
+    this.buf.set(own.subarray(from, to), 0);
     this.own = to - from;
     let end = this.own;
     ring.takeAll(this.slots);
     for (const slot of this.slots) {
+      const data = ring.data(slot);
       this.#starts.push(end);
-      end += ring.copyOut(slot, this.buf, end);
+      this.buf.set(data, end);
+      end += data.length;
     }
     this.end = end;
   }

@@ -17,7 +17,7 @@ import { threadToken, type SharedState } from '../shared.js';
 import { Batch, type ChunkObserver } from './batch.js';
 import type { CommitRing } from './ring.js';
 import { SLOT_DATA_BYTES } from './ring.js';
-import { awaitSlot, awaitSlotSticky, type SlotWaiter } from './slot-wait.js';
+import { awaitSlot, type SlotWaiter } from './slot-wait.js';
 
 /** What group commit needs from the commit path that holds the lock. */
 export interface LockedLog {
@@ -41,11 +41,6 @@ export interface LockedLog {
   append(buf: Uint8Array, from: number, end: number, chunks?: ChunkObserver): void;
 }
 
-/** 'sync': own commits alone in a row after which holders no longer count as combining. */
-const SOLO_COMMITS = 64;
-
-const QUOTA_OFF = process.env.BINLOG_EXP_QUOTA === '0';
-
 /** Nothing of the holder's own: a waiter serving the ring. */
 const NOTHING = new Uint8Array(0);
 
@@ -60,45 +55,9 @@ export class GroupCommit implements SlotWaiter {
     return this.#log.path;
   }
 
-  /** 'sync': the sticky policy (see #mayTake and slot-wait.ts); 'fsync': spin for the lock first. */
-  readonly #sticky: boolean;
-  readonly #me = threadToken();
-  /** 'sync': commits in a row that this thread, holding the lock, wrote alone. */
-  #solo = 0;
-
-  constructor(ring: CommitRing, log: LockedLog, sticky = false) {
+  constructor(ring: CommitRing, log: LockedLog) {
     this.#ring = ring;
     this.#log = log;
-    this.#sticky = sticky;
-  }
-
-  /**
-   * 'sync': take a free lock, unless threads are combining and another
-   * thread held it last: that one is back within a microsecond (its next
-   * record) and writes ours with its own from the core it runs on.
-   */
-  #takeSticky(): boolean {
-    const ring = this.#ring;
-    const last = ring.last;
-    const D = (globalThis as any).__dbg;
-    if (last !== this.#me && last !== 0 && ring.combining) { if (D) D.queueFree++; return false; }
-    const ok = this.#log.state.tryAcquire();
-    if (D) { if (!ok) D.queueHeld++; else if (last === this.#me) D.takeSticky++; else if (last===0) D.take0++; else D.takeNotCombining++; }
-    return ok;
-  }
-
-  /**
-   * Under the lock ('sync'): tell the others whether holders combine. On
-   * after a batch with other threads' records in it, off after
-   * SOLO_COMMITS of our own alone in a row: then nobody waits for the last
-   * holder to come back (a thread that writes now and then takes a free
-   * lock at once).
-   */
-  #combined(withOthers: boolean): void {
-    if (withOthers) {
-      this.#solo = 0;
-      this.#ring.combining = true;
-    } else if (++this.#solo === SOLO_COMMITS) this.#ring.combining = false;
   }
 
   /** True if a commit of `bytes` bytes goes through the ring. */
@@ -123,7 +82,7 @@ export class GroupCommit implements SlotWaiter {
       // gets our records queued. Queueing at once measured worse in 'sync'
       // on 2 cores (issue 13, docs/ARCHITECTURE.md): the hand-off costs more
       // than the write(2) it saves.
-      if (this.#sticky ? this.#takeSticky() : st.tryAcquire() || st.spinAcquire()) {
+      if (st.tryAcquire() || st.spinAcquire()) {
         log.enter(false);
         try {
           this.#combine(buf, pos, end);
@@ -132,14 +91,8 @@ export class GroupCommit implements SlotWaiter {
         }
         return;
       }
-      // 'sync': queue only as the one spinner a core is left for (the
-      // spinner quota); with more threads than cores the rest wait for the
-      // lock itself, as without combining (measured: queued sleepers cost
-      // a futex wake-up per record).
-      const queue = !this.#sticky || QUOTA_OFF || st.startSpinning();
-      const slot = queue ? ring.claim(threadToken()) : -1;
+      const slot = ring.claim(threadToken());
       if (slot < 0) {
-        if (queue && this.#sticky && !QUOTA_OFF) st.stopSpinning();
         // Every slot in use: wait for the lock itself.
         log.lock();
         try {
@@ -151,8 +104,7 @@ export class GroupCommit implements SlotWaiter {
         return;
       }
       ring.publish(slot, buf, pos, end);
-      if (this.#sticky) awaitSlotSticky(st, ring, slot, this, !QUOTA_OFF);
-      else awaitSlot(st, ring, slot, this);
+      awaitSlot(st, ring, slot, this);
       log.committed = pos + ring.committed;
       if (ring.error) throw ring.error;
       // RETRY: a holder died with these records in its batch; the rest goes again.
@@ -169,13 +121,9 @@ export class GroupCommit implements SlotWaiter {
   #combine(buf: Uint8Array, from: number, end: number): void {
     const log = this.#log;
     const ring = this.#ring;
-    if (ring.pending === 0) {
-      if (this.#sticky) this.#combined(false);
-      return log.append(buf, from, end);
-    }
+    if (ring.pending === 0) return log.append(buf, from, end);
     const batch = (this.#batch ??= new Batch());
     batch.fill(ring, buf, from, end);
-    if (this.#sticky) this.#combined(batch.slots.length > 0);
     try {
       log.append(batch.buf, 0, batch.end, batch);
     } catch (err) {

@@ -28,33 +28,25 @@ export const SLOT_COUNT = 32;
 /** Framed bytes a slot holds; a larger commit takes the lock itself. */
 export const SLOT_DATA_BYTES = 2048;
 
-// Int32 words of a slot's header. The words its writer watches while it
-// waits sit alone in the header's first line; what the holder writes as it
-// goes (the journal, the outcome's details) sits 128 bytes further on, so
-// that a spinning writer does not pull the line away from the holder at
-// every store (issue 13: measured, each such store cost a round trip
-// between the cores).
+// Int32 words of a slot's header.
 const STATE = 0;
-const WAKE = 1; // bumped when a sleeping writer is to look again (an event count)
-const SLEEPING = 2; // 1 while the writer sleeps on WAKE: only then is a notify worth its cost
-const LEN = 32; // framed bytes in the slot
-const COMMITTED = 33; // bytes of the slot in the file
-const AT = 34; // journal: where the slot's bytes start in the chunk being written
-const FROM = 35; // journal: the slot's bytes [FROM, TO) are in that chunk
-const TO = 36;
-const IN_CHUNK = 37; // journal: 1 while the slot is in the chunk being written
-const OWNER = 38; // the writer's thread token
-const ERROR_BYTES = 39; // FAILED: bytes of the encoded error in the data
-/** Two 128-byte halves per header (see above); the data starts on a line of its own. */
-const HEADER_WORDS = 64;
+const LEN = 1; // framed bytes in the slot
+const WAKE = 2; // bumped on every change the writer may wait for (an event count)
+const COMMITTED = 3; // bytes of the slot in the file
+const AT = 4; // journal: where the slot's bytes start in the chunk being written
+const FROM = 5; // journal: the slot's bytes [FROM, TO) are in that chunk
+const TO = 6;
+const IN_CHUNK = 7; // journal: 1 while the slot is in the chunk being written
+const OWNER = 8; // the writer's thread token
+const ERROR_BYTES = 9; // FAILED: bytes of the encoded error in the data
+const SLEEPING = 10; // 1 while the writer sleeps on WAKE: only then is a notify worth its cost
+/** One 64-byte line per header, so that slot headers start on separate lines. */
+const HEADER_WORDS = 16;
 const SLOT_BYTES = HEADER_WORDS * 4 + SLOT_DATA_BYTES;
 
 // Int32 control words at the start of the ring, the hot ones (every commit
 // touches them) in their own 128 bytes, apart from the journal and slots.
 const PENDING = 0; // READY slots
-const LAST = 1; // the token of the thread that took the lock last ('sync': the sticky combiner)
-const COMBINING = 2; // 1 while holders write other threads' records ('sync': see GroupCommit)
-const SLEEPERS = 3; // writers about to sleep or sleeping on their slot: only then is wakeReady() worth a scan
 const JOURNAL = 32; // 1 while a chunk with slots in it is being written
 const CONTROL_WORDS = 34;
 // Then one Float64: the size of the current file before the journaled chunk.
@@ -71,19 +63,6 @@ export const TAKEN = 3;
 export const DONE = 4;
 export const FAILED = 5;
 export const RETRY = 6;
-
-/**
- * Copy `src[from, to)` to `dst` at `at`. A loop, not `set(subarray())`: a
- * record is tens of bytes, and a view per record (two per combined record)
- * costs more in allocation and garbage collection than the copy.
- */
-export function copyBytes(src: Uint8Array, from: number, to: number, dst: Uint8Array, at: number): void {
-  if (to - from > 256) {
-    dst.set(src.subarray(from, to), at);
-    return;
-  }
-  for (let i = from; i < to; i++) dst[at++] = src[i] as number;
-}
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -120,29 +99,6 @@ export class CommitRing {
     return Atomics.load(this.i32, PENDING);
   }
 
-  /** The token of the thread that took the lock last, 0 if none (or it left). */
-  get last(): number {
-    return Atomics.load(this.i32, LAST);
-  }
-
-  /** Just after taking the lock: remember who holds it (a store only when that changes). */
-  held(token: number): void {
-    if (Atomics.load(this.i32, LAST) !== token) Atomics.store(this.i32, LAST, token);
-  }
-
-  /** A thread leaves the log: if it held the lock last, nobody should wait for it to come back. */
-  leave(token: number): void {
-    Atomics.compareExchange(this.i32, LAST, token, 0);
-  }
-
-  /** True while holders combine other threads' records ('sync', see GroupCommit). */
-  get combining(): boolean {
-    return Atomics.load(this.i32, COMBINING) === 1;
-  }
-  set combining(value: boolean) {
-    if (this.combining !== value) Atomics.store(this.i32, COMBINING, value ? 1 : 0);
-  }
-
   /** Claim a free slot for this thread, or -1 if every slot is in use. */
   claim(token: number): number {
     const i32 = this.i32;
@@ -159,7 +115,7 @@ export class CommitRing {
 
   /** Copy `buf[from, to)` (whole framed records, at most SLOT_DATA_BYTES) into a claimed slot and make it READY. */
   publish(slot: number, buf: Uint8Array, from: number, to: number): void {
-    copyBytes(buf, from, to, this.u8, this.#dataAt(slot));
+    this.u8.set(buf.subarray(from, to), this.#dataAt(slot));
     const i32 = this.i32;
     i32[this.#w(slot, LEN)] = to - from;
     i32[this.#w(slot, COMMITTED)] = 0;
@@ -187,27 +143,14 @@ export class CommitRing {
     return Atomics.load(this.i32, this.#w(slot, WAKE));
   }
 
-  /**
-   * Sleep until the slot's event count moves from `ticket`, or `ms` pass.
-   * Returns 'not-equal' at once if, once this writer counts as sleeping,
-   * the slot is through or `freeAndReady()` says it is READY with the lock
-   * free: a holder that finished the slot, or a releaser, may have looked
-   * for sleepers before we counted, and skipped the wake-up.
-   */
-  wait(slot: number, ticket: number, ms: number, freeAndReady: () => boolean): 'ok' | 'not-equal' | 'timed-out' {
+  /** Sleep until the slot's event count moves from `ticket`, or `ms` pass. */
+  wait(slot: number, ticket: number, ms: number): 'ok' | 'not-equal' | 'timed-out' {
     const i32 = this.i32;
-    // Count ourselves, then look (all sequentially consistent): a holder
-    // stores the outcome, then reads SLEEPING; a releaser frees the lock,
-    // then reads SLEEPERS. So one of each pair sees the other.
-    Atomics.add(i32, SLEEPERS, 1);
     Atomics.store(i32, this.#w(slot, SLEEPING), 1);
     try {
-      const state = Atomics.load(i32, this.#w(slot, STATE));
-      if ((state !== READY && state !== TAKEN) || freeAndReady()) return 'not-equal';
       return Atomics.wait(i32, this.#w(slot, WAKE), ticket, ms);
     } finally {
       Atomics.store(i32, this.#w(slot, SLEEPING), 0);
-      Atomics.sub(i32, SLEEPERS, 1);
     }
   }
 
@@ -221,27 +164,19 @@ export class CommitRing {
   /** Under the lock: take every READY slot, in slot order, appending their indexes to `into`. */
   takeAll(into: number[]): void {
     const i32 = this.i32;
-    const pending = Atomics.load(i32, PENDING);
-    if (pending === 0) return;
-    // A load before each compare-exchange: a FREE slot's line stays shared
-    // in its writer's cache, and the scan stops once the READY ones seen
-    // are all taken (later ones wait for the next holder, or serve).
-    for (let slot = 0, taken = 0; slot < SLOT_COUNT && taken < pending; slot++) {
-      const at = this.#w(slot, STATE);
-      if (Atomics.load(i32, at) === READY && Atomics.compareExchange(i32, at, READY, TAKEN) === READY) {
+    if (Atomics.load(i32, PENDING) === 0) return;
+    for (let slot = 0; slot < SLOT_COUNT; slot++) {
+      if (Atomics.compareExchange(i32, this.#w(slot, STATE), READY, TAKEN) === READY) {
         Atomics.sub(i32, PENDING, 1);
         into.push(slot);
-        taken++;
       }
     }
   }
 
-  /** Copy the framed records of a TAKEN slot to `into` at `at`; returns their length. */
-  copyOut(slot: number, into: Uint8Array, at: number): number {
-    const from = this.#dataAt(slot);
-    const len = this.i32[this.#w(slot, LEN)] as number;
-    copyBytes(this.u8, from, from + len, into, at);
-    return len;
+  /** The framed records of a TAKEN slot (a view into shared memory). */
+  data(slot: number): Uint8Array {
+    const at = this.#dataAt(slot);
+    return this.u8.subarray(at, at + (this.i32[this.#w(slot, LEN)] as number));
   }
 
   /**
@@ -299,16 +234,17 @@ export class CommitRing {
   }
 
   /**
-   * Wake the slot's writer if it sleeps (after a change it waits for: the
-   * outcome stored, or the lock freed). Skipping the event count and the
-   * notify of a writer that spins saves a store to the line it watches and
-   * V8's process-wide futex lock, on every record (see wait()).
+   * Move the slot's event count on, and wake its writer if it sleeps. The
+   * writer sets SLEEPING before it sleeps on the count and we read SLEEPING
+   * after moving the count (both sequentially consistent), so either it sees
+   * the new count and does not sleep, or we see it sleeping and notify.
+   * Skipping the notify of a spinning writer saves V8's process-wide futex
+   * lock on every record.
    */
   #wake(slot: number): void {
     const i32 = this.i32;
-    if (Atomics.load(i32, this.#w(slot, SLEEPING)) !== 1) return;
     Atomics.add(i32, this.#w(slot, WAKE), 1);
-    Atomics.notify(i32, this.#w(slot, WAKE));
+    if (Atomics.load(i32, this.#w(slot, SLEEPING)) === 1) Atomics.notify(i32, this.#w(slot, WAKE));
   }
 
   /**
@@ -334,16 +270,15 @@ export class CommitRing {
   }
 
   /**
-   * After the lock is released: wake the sleeping writer of one READY
-   * slot, so that it takes the lock and writes what is waiting (a record
-   * may have been queued after the holder's last look; a writer that spins
-   * sees the lock free itself). Every such writer if `all`.
+   * After the lock is released: wake the writer of one READY slot, so that
+   * it takes the lock and writes what is waiting (a record may have been
+   * queued after the holder's last look). Every READY slot if `all`.
    */
   wakeReady(all: boolean): void {
     const i32 = this.i32;
-    if (Atomics.load(i32, PENDING) === 0 || Atomics.load(i32, SLEEPERS) === 0) return;
+    if (Atomics.load(i32, PENDING) === 0) return;
     for (let slot = 0; slot < SLOT_COUNT; slot++) {
-      if (Atomics.load(i32, this.#w(slot, STATE)) !== READY || Atomics.load(i32, this.#w(slot, SLEEPING)) !== 1) continue;
+      if (Atomics.load(i32, this.#w(slot, STATE)) !== READY) continue;
       this.#wake(slot);
       if (!all) return;
     }

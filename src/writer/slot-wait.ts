@@ -69,78 +69,12 @@ export function awaitSlot(st: SharedState, ring: CommitRing, slot: number, waite
         continue;
       }
       // A dead holder may have taken this slot: the takeover settles it.
-      if (sleep(st, ring, slot, ticket) === 'timed-out' && st.takeOverIfDead()) waiter.serve(slot, true);
+      if (ring.wait(slot, ticket, HOLDER_CHECK_MS) === 'timed-out' && st.takeOverIfDead()) waiter.serve(slot, true);
     }
   } finally {
     if (spins > 0) st.stopSpinning();
   }
 }
-
-/**
- * 'sync' (issue 13): wait for the outcome of `slot` without the spinner
- * quota. A thread spins while its record is on the way (a holder is
- * writing, or will be back for it within a write), because on this
- * machine a futex wake-up costs ~70 us against ~1 us for a record; with
- * more threads than cores the scheduler's time slices, not sleeps, share
- * the cores. It takes a free lock itself when the last holder is not
- * back within STICKY_LOOKS, and sleeps only after SYNC_SPIN_LOOKS (a
- * holder descheduled inside the lock), leaving its core to that holder.
- */
-export function awaitSlotSticky(st: SharedState, ring: CommitRing, slot: number, waiter: SlotWaiter, counted: boolean): number {
-  let patience = STICKY_LOOKS;
-  let spins = SYNC_SPIN_LOOKS;
-  try {
-  for (;;) {
-    const ticket = ring.ticket(slot);
-    const outcome = ring.outcome(slot);
-    if (outcome !== 0) return outcome;
-    if (patience > 0) {
-      // The last holder is back for our record within a write or two:
-      // look at nothing but our slot meanwhile (the lock's line is the
-      // holder's, every look pulls it away).
-      ring.quietSpin(slot, STICKY_QUIET_LOOKS);
-      patience -= STICKY_QUIET_LOOKS;
-      continue;
-    }
-    if (ring.state(slot) === READY) {
-      if (st.closed) {
-        if (ring.withdraw(slot)) throw loggerClosed(waiter.path);
-        continue;
-      }
-      if (Atomics.load(st.i32, LOCK) === 0 && st.tryAcquire()) {
-        const D = (globalThis as any).__dbg; if (D) { if (spins > 0) D.patience++; else D.spins++; }
-        waiter.serve(slot, false);
-        continue;
-      }
-    }
-    if (spins > 0) {
-      ring.quietSpin(slot, STICKY_QUIET_LOOKS);
-      spins -= STICKY_QUIET_LOOKS;
-      if (spins <= 0 && counted) {
-        counted = false;
-        st.stopSpinning();
-      }
-      continue;
-    }
-    const D = (globalThis as any).__dbg; if (D) D.sleeps++;
-    const t0 = D ? performance.now() : 0;
-    const r = sleep(st, ring, slot, ticket);
-    if (D) { const dt = performance.now() - t0; D.sleepMs += dt; if (dt > D.maxSleepMs) D.maxSleepMs = dt; if (r === 'timed-out') D.timeouts++; if (r === 'not-equal') D.notEqual++; }
-    if (r === 'timed-out' && st.takeOverIfDead()) waiter.serve(slot, true);
-  }
-  } finally {
-    if (counted) st.stopSpinning();
-  }
-}
-
-/** Sleep on the slot's event count (see CommitRing.wait), or return at once if the lock is free and the slot still READY. */
-function sleep(st: SharedState, ring: CommitRing, slot: number, ticket: number): 'ok' | 'not-equal' | 'timed-out' {
-  return ring.wait(slot, ticket, HOLDER_CHECK_MS, () => Atomics.load(st.i32, LOCK) === 0 && ring.state(slot) === READY);
-}
-
-const STICKY_LOOKS = Number(process.env.BINLOG_EXP_STICKY ?? 4 * SPIN_LIMIT);
-const STICKY_QUIET_LOOKS = Number(process.env.BINLOG_EXP_QUIET ?? 64);
-const SYNC_SPIN_LOOKS = Number(process.env.BINLOG_EXP_SPIN ?? 40 * SPIN_LIMIT);
 
 /**
  * Looks at the slot before sleeping: a few microseconds (a load each), a

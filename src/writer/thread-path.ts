@@ -74,12 +74,13 @@ export class ThreadCommitPath implements CommitPath, LogContext {
     this.#events = events;
     this.owner = attach === undefined;
     this.#channelName = attach?.channel ?? `binary-logger:${randomUUID()}`;
-    // Combining where each record is a commit ('sync' and 'fsync').
-    const sticky = settings.durability === 'sync';
-    this.state = new SharedState(attach?.state, sticky || settings.durability === 'fsync');
+    // Combining only where the holder's commit is long ('fsync': an
+    // fdatasync(2) of 0.3-2 ms). In 'sync' it measured slower on 2 cores
+    // than the plain lock (issue 13, docs/ARCHITECTURE.md).
+    this.state = new SharedState(attach?.state, settings.durability === 'fsync');
     const ringAt = this.state.ringOffset;
     this.#ring = ringAt >= 0 ? new CommitRing(this.state.buffer, ringAt, threadToken()) : undefined;
-    this.#group = this.#ring && new GroupCommit(this.#ring, this.#locked(), sticky);
+    this.#group = this.#ring && new GroupCommit(this.#ring, this.#locked());
     if (this.owner) this.#open();
     this.#channel = new BroadcastChannel(this.#channelName);
     this.#channel.unref();
@@ -243,7 +244,6 @@ export class ThreadCommitPath implements CommitPath, LogContext {
         recover(this);
       } else if (this.#gen !== st.generation) this.#reopen();
       if (!evenIfClosed && Date.now() >= st.checkAt) checkCurrentFile(this);
-      this.#ring?.held(threadToken());
     } catch (err) {
       this.#unlock();
       throw err;
@@ -323,7 +323,6 @@ export class ThreadCommitPath implements CommitPath, LogContext {
         this.#unlock();
       }
     }
-    this.#ring?.leave(threadToken());
     this.#closeFd();
     if (this.#lockFile) releaseLock(this.#lockFile, this.fs);
     this.#lockFile = undefined;
