@@ -36,6 +36,7 @@ import { RING_BYTES } from './writer/ring.js';
 export const LOCK = 0; // 0 when free, else the holder's thread token
 export const WAITERS = 1; // threads sleeping in acquire()
 export const SPINNERS = 2; // threads spinning on the lock or a ring slot right now (at most MAX_SPINNERS)
+const NAP = 3; // never written: a timed Atomics.wait on it is a nap that no release has to notify
 /** Int32s per padding stride (128 bytes). */
 export const LINE_INTS = 32;
 export const PHASE = LINE_INTS; // PHASE_* below
@@ -83,6 +84,20 @@ export const SPIN_LIMIT = 1000;
  * waiters spun on the CPU the holder needed, and throughput fell back).
  */
 export const MAX_SPINNERS = Math.max(0, availableParallelism() - 1);
+
+/**
+ * acquire(true) ('sync' threads, issue 13): looks at a held lock, within
+ * the spinner quota, before a nap (a few microseconds).
+ */
+const NAP_WATCH_LOOKS = 2000;
+/**
+ * acquire(true): looks for which the lock must stay free before a watcher
+ * takes it (~0.3-0.5 us): the thread that just released it is back for its
+ * next record sooner, and keeps the lock (see acquire).
+ */
+const NAP_FREE_LOOKS = 300;
+/** acquire(true): a nap, ms (the kernel makes it ~60-100 us here: timer slack and wake-up). */
+const NAP_MS = 0.05;
 
 /** How long a waiter sleeps before checking that the holder still lives. */
 export const HOLDER_CHECK_MS = 20;
@@ -198,14 +213,56 @@ export class SharedState {
    * Take the lock. Returns true when it was taken over from a holder that
    * no longer exists: the caller must then repair the log's state before
    * using it.
+   *
+   * `nap` ('sync' threads, issue 13): wait without ever being woken, and
+   * let a thread that keeps writing keep the lock for a while. A write(2)
+   * of one record costs ~0.7 us when consecutive appends to the file come
+   * from one core and ~2 us when they alternate between cores (the inode's
+   * lock and lines move each time), and a futex wake-up costs the releaser
+   * a syscall and the sleeper ~60 us here. So a waiter watches the lock
+   * (within the spinner quota) and takes it only once it stayed free for
+   * NAP_FREE_LOOKS, longer than its last holder needs to come back with its
+   * next record; else it naps (a timed Atomics.wait nobody notifies) and
+   * tries once on waking. The lock passes between threads every few naps
+   * instead of at every record (T1 'sync', docs/ARCHITECTURE.md: 2 threads
+   * 1.13-1.16 M records/s against 0.74 M); what it costs is the latency of
+   * the writes that wait: 2 threads hardly (p99 ~10 us), 4 and 8 threads
+   * p99 0.2-0.8 ms against ~15 us.
    */
-  acquire(): boolean {
+  acquire(nap = false): boolean {
     if (!this.shared) return false;
     const me = threadToken();
     const i32 = this.i32;
     if (Atomics.compareExchange(i32, LOCK, 0, me) === 0) return false;
+    if (nap) return this.#acquireNapping(me);
     if (this.spinAcquire()) return false;
     return this.#acquireSlow(me);
+  }
+
+  #acquireNapping(me: number): boolean {
+    const i32 = this.i32;
+    let checkAt = Date.now() + HOLDER_CHECK_MS;
+    for (;;) {
+      if (this.startSpinning()) {
+        try {
+          for (let n = 0, free = 0; n < NAP_WATCH_LOOKS; n++) {
+            if (Atomics.load(i32, LOCK) !== 0) free = 0;
+            else if (++free >= NAP_FREE_LOOKS && Atomics.compareExchange(i32, LOCK, 0, me) === 0) return false;
+          }
+        } finally {
+          this.stopSpinning();
+        }
+      }
+      Atomics.wait(i32, NAP, 0, NAP_MS);
+      const holder = Atomics.compareExchange(i32, LOCK, 0, me);
+      if (holder === 0) return false;
+      // Our own token on a lock we do not hold: a dead thread's id that the kernel gave to us.
+      if (holder === me) return true;
+      if (Date.now() >= checkAt) {
+        if (this.takeOverIfDead(holder)) return true;
+        checkAt = Date.now() + HOLDER_CHECK_MS;
+      }
+    }
   }
 
   /**

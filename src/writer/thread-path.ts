@@ -59,6 +59,8 @@ export class ThreadCommitPath implements CommitPath, LogContext {
   readonly #ring: CommitRing | undefined;
   /** Commits through the ring, once the log is shared. */
   readonly #group: GroupCommit | undefined;
+  /** 'sync': wait for the lock napping, so that a thread that keeps writing keeps it (SharedState.acquire). */
+  readonly #naps: boolean;
 
   /**
    * Open the log (the owner: create the directory, take the lock file,
@@ -81,6 +83,7 @@ export class ThreadCommitPath implements CommitPath, LogContext {
     const ringAt = this.state.ringOffset;
     this.#ring = ringAt >= 0 ? new CommitRing(this.state.buffer, ringAt, threadToken()) : undefined;
     this.#group = this.#ring && new GroupCommit(this.#ring, this.#locked());
+    this.#naps = settings.durability === 'sync';
     if (this.owner) this.#open();
     this.#channel = new BroadcastChannel(this.#channelName);
     this.#channel.unref();
@@ -226,7 +229,7 @@ export class ThreadCommitPath implements CommitPath, LogContext {
    * release with `this.#unlock()` in a finally.
    */
   #lock(evenIfClosed = false): void {
-    this.#afterAcquire(this.state.acquire(), evenIfClosed);
+    this.#afterAcquire(this.state.acquire(this.#naps), evenIfClosed);
   }
 
   /** Just after taking the lock: bring this thread up to date with the log (see #lock). */
