@@ -55,7 +55,7 @@ export class ThreadCommitPath implements CommitPath, LogContext {
   #pending: QueuedEvent[] = [];
   readonly #events: CommitEvents;
   readonly #lockNote: string | undefined;
-  /** The commit ring ('sync' and 'fsync'), through which waiting threads hand their records to the holder. */
+  /** The commit ring ('fsync' only), through which waiting threads hand their records to the holder. */
   readonly #ring: CommitRing | undefined;
   /** Commits through the ring, once the log is shared. */
   readonly #group: GroupCommit | undefined;
@@ -83,7 +83,9 @@ export class ThreadCommitPath implements CommitPath, LogContext {
     const ringAt = this.state.ringOffset;
     this.#ring = ringAt >= 0 ? new CommitRing(this.state.buffer, ringAt, threadToken()) : undefined;
     this.#group = this.#ring && new GroupCommit(this.#ring, this.#locked());
-    this.#naps = settings.durability === 'sync';
+    // Not in a multi-process owner (fenced): its agent commits for clients
+    // that each wait on it, and a nap of ~100 us would land on their round trip.
+    this.#naps = settings.durability === 'sync' && fencing === undefined;
     if (this.owner) this.#open();
     this.#channel = new BroadcastChannel(this.#channelName);
     this.#channel.unref();
