@@ -20,6 +20,7 @@ import { ERR_FENCED } from '../errors.js';
 import { FrameType, FrameReader, HELLO_TIMEOUT_MS, ackFrame, jsonFrame, parseBatch, parseJson, type Frame } from './protocol.js';
 import { ERR_LOGGER_OPTIONS_MISMATCH, shapeDifferences, type FileShape } from './shape.js';
 import { removeSocket, type OwnerNote } from './rendezvous.js';
+import { FrameAssembler, openDataChannel } from './intake.js';
 
 export interface ServerHooks {
   /** Commit whole framed records; throws the OS error (with `written` bytes) or an ERR_FENCED error. */
@@ -33,6 +34,11 @@ interface Conn {
   reader: FrameReader;
   authed: boolean;
   client: boolean;
+  /** Our connection to the client's data socket, and the buffer its frames are assembled in (intake.ts). */
+  data?: Socket;
+  intake?: FrameAssembler;
+  /** A batch of this connection's intake waits in #received: its bytes must stay until committed. */
+  queued?: boolean;
 }
 
 /** A batch received and not yet committed. */
@@ -97,7 +103,7 @@ export class OwnerServer {
   close(): void {
     this.#closing = true;
     this.#server.close();
-    for (const c of this.#conns) c.socket.destroy();
+    for (const c of this.#conns) (c.socket.destroy(), c.data?.destroy());
     this.#conns.clear();
     removeSocket(this.#note.socket);
   }
@@ -116,11 +122,12 @@ export class OwnerServer {
         new Promise<void>((resolve) => {
           c.socket.once('close', () => resolve());
           c.socket.end();
+          c.data?.end();
         }),
     );
     const timer = new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
     return Promise.race([Promise.all(ends).then(() => undefined), timer]).then(() => {
-      for (const c of this.#conns) c.socket.destroy();
+      for (const c of this.#conns) (c.socket.destroy(), c.data?.destroy());
       this.#conns.clear();
     });
   }
@@ -150,12 +157,14 @@ export class OwnerServer {
     socket.on('error', () => socket.destroy());
     socket.on('close', () => {
       clearTimeout(timer);
+      conn.data?.destroy();
       this.#conns.delete(conn);
     });
   }
 
   #refuse(conn: Conn, reason: string): void {
     conn.socket.destroy();
+    conn.data?.destroy();
     this.#conns.delete(conn);
     this.#hooks.refused?.(reason);
   }
@@ -180,7 +189,32 @@ export class OwnerServer {
     }
     conn.authed = true;
     conn.client = true;
-    conn.socket.write(jsonFrame(FrameType.WELCOME, { pid: process.pid }));
+    const offer = hello.data as { socket?: unknown; nonce?: unknown } | undefined;
+    if (typeof offer?.socket === 'string' && typeof offer.nonce === 'string') this.#openData(conn, offer.socket, offer.nonce);
+    else conn.socket.write(jsonFrame(FrameType.WELCOME, { pid: process.pid }));
+  }
+
+  /**
+   * Connect to the client's data socket (its token checked), then welcome it:
+   * its batches come over that connection, read into a reused buffer
+   * (intake.ts). Any trouble there ends the client's connection too.
+   */
+  #openData(conn: Conn, socketName: string, nonce: string): void {
+    const intake = new FrameAssembler();
+    conn.intake = intake;
+    conn.data = openDataChannel(socketName, nonce, intake, {
+      connected: () => conn.socket.write(jsonFrame(FrameType.WELCOME, { pid: process.pid })),
+      frames: (frames) => {
+        for (const frame of frames) {
+          if (conn.socket.destroyed) return;
+          if (frame.type === FrameType.BATCH) this.#frame(conn, frame);
+          else this.#refuse(conn, `frame type ${frame.type} on a data socket`);
+        }
+        if (!conn.queued) intake.release();
+      },
+      refused: (err) => this.#refuse(conn, err.message),
+      closed: () => conn.socket.destroy(),
+    });
   }
 
   #frame(conn: Conn, frame: Frame): void {
@@ -194,6 +228,7 @@ export class OwnerServer {
       this.#refuse(conn, frame.type === FrameType.BATCH ? 'a batch whose records are not whole' : `frame type ${frame.type}`);
       return;
     }
+    if (conn.intake) conn.queued = true;
     if (this.#received.push({ conn, ...batch }) === 1) setImmediate(() => this.#commitReceived());
   }
 
@@ -207,6 +242,11 @@ export class OwnerServer {
       while (j < received.length && bytes + received[j]!.records.length <= GROUP_BYTES) bytes += received[j++]!.records.length;
       this.#commitGroup(received.slice(i, j), bytes);
       i = j;
+    }
+    // Committed (or dropped, closing): the intakes may reuse those bytes.
+    for (const { conn } of received) {
+      conn.queued = false;
+      conn.intake?.release();
     }
   }
 
