@@ -145,7 +145,7 @@ async function run(path: string, options: ShipOptions, signal: AbortSignal): Pro
       lastWrite = now;
     };
     let lastProgress = Date.now();
-    const publisher = new Publisher(nats, nc.jetstream(), {
+    const publisher = new Publisher(nats, nc, {
       subject,
       log: logId,
       onePerMessage,
