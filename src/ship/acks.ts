@@ -48,6 +48,7 @@ export class AckInbox {
   /** The one wait in progress: the entry and how to wake it. */
   #waiting: PendingAck | undefined;
   #wake: (() => void) | undefined;
+  #watch: NodeJS.Timeout | undefined;
 
   constructor(nats: NatsModule, nc: NatsConnection, ackTimeout: number) {
     this.#prefix = `${nats.createInbox()}.`;
@@ -67,26 +68,37 @@ export class AckInbox {
     this.#settle(entry, 0, error);
   }
 
-  /** Resolves once `entry` is settled: acknowledged, failed, or timed out (ackTimeout after it was sent). */
+  /**
+   * Resolves once `entry` is settled: acknowledged, failed, or timed out
+   * (ackTimeout after it was sent, found by the watch within a quarter of
+   * ackTimeout, at most 250 ms, later). One wait at a time.
+   */
   async wait(entry: PendingAck): Promise<void> {
-    while (!entry.settled) {
-      const left = entry.sentAt + this.#timeout - Date.now();
-      if (left <= 0) {
-        this.#settle(entry, 0, natsError(`No ack from the server within ${this.#timeout} ms`, 'TIMEOUT'));
-        break;
-      }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.#waiting = entry;
-        this.#wake = () => (clearTimeout(timer), resolve());
-      });
-      this.#waiting = this.#wake = undefined;
-    }
+    if (entry.settled) return;
+    // One repeating timer instead of a timer per wait: a wait per message is the one-per-message shipper's pace.
+    this.#watch ??= setInterval(() => this.#checkTimeout(), Math.max(1, Math.min(this.#timeout / 4, 250)));
+    await new Promise<void>((resolve) => {
+      this.#waiting = entry;
+      this.#wake = resolve;
+    });
   }
 
   /** Stop receiving acks (the connection is closing). */
   close(): void {
     this.#sub.unsubscribe();
+    clearInterval(this.#watch);
+    this.#watch = undefined;
+  }
+
+  #checkTimeout(): void {
+    const entry = this.#waiting;
+    if (!entry) {
+      // Nobody waits: stop watching until the next wait.
+      clearInterval(this.#watch);
+      this.#watch = undefined;
+    } else if (Date.now() - entry.sentAt >= this.#timeout) {
+      this.#settle(entry, 0, natsError(`No ack from the server within ${this.#timeout} ms`, 'TIMEOUT'));
+    }
   }
 
   #ack(m: Msg): void {
@@ -115,7 +127,11 @@ export class AckInbox {
     this.#pending.delete(entry.id);
     entry.seq = seq;
     entry.error = error;
-    if (this.#waiting === entry) this.#wake?.();
+    if (this.#waiting === entry) {
+      const wake = this.#wake!;
+      this.#waiting = this.#wake = undefined;
+      wake();
+    }
   }
 
   /** The subscription failed (permissions, connection closed): every message waiting fails with it. */
