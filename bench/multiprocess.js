@@ -21,7 +21,7 @@
 // write() is shown apart: it commits directly), and the peak RSS of the
 // biggest process.
 //
-// Usage: node bench/multiprocess.js [--quick]   (after npm run build)
+// Usage: node bench/multiprocess.js [--quick] [--sync]   (after npm run build)
 
 import { fork, spawn } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync, writeFileSync } from 'node:fs';
@@ -32,6 +32,8 @@ import { ascii61 } from './payloads.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const QUICK = process.argv.includes('--quick');
+// --sync: only the 'sync' rows (one process alone and multiProcess), for a quick before/after.
+const SYNC_ONLY = process.argv.includes('--sync');
 const BUFFERED_TOTAL = QUICK ? 100_000 : 1_000_000;
 const SYNC_TOTAL = QUICK ? 10_000 : 50_000;
 const MAX_FILE_SIZE = 64 * 1024 * 1024;
@@ -214,14 +216,14 @@ async function row(label, mode, durability, processes, total) {
 async function main() {
   const rows = [];
   // What the bench's child holds with no logger at all: every row's peak RSS includes it.
-  rows.push(await row('floor: the same child, payloads made, no logger', 'none', 'buffered', 1, BUFFERED_TOTAL));
-  for (const durability of ['buffered', 'sync']) {
+  if (!SYNC_ONLY) rows.push(await row('floor: the same child, payloads made, no logger', 'none', 'buffered', 1, BUFFERED_TOTAL));
+  for (const durability of SYNC_ONLY ? ['sync'] : ['buffered', 'sync']) {
     const total = durability === 'buffered' ? BUFFERED_TOTAL : SYNC_TOTAL;
     rows.push(await row('one process alone', 'alone', durability, 1, total));
     for (const n of [1, 2, 4, 8]) rows.push(await row(`multiProcess, ${n} process${n > 1 ? 'es' : ''}`, 'multi', durability, n, total));
   }
-  rows.push(await row('log4js-style process.send to a primary (4 workers)', 'send', 'buffered', 4, BUFFERED_TOTAL / 2));
-  rows.push(await row('O_APPEND, no coordination (UNSAFE: no rollover, torn records), 4 processes', 'append', 'sync', 4, SYNC_TOTAL * 4));
+  if (!SYNC_ONLY) rows.push(await row('log4js-style process.send to a primary (4 workers)', 'send', 'buffered', 4, BUFFERED_TOTAL / 2));
+  if (!SYNC_ONLY) rows.push(await row('O_APPEND, no coordination (UNSAFE: no rollover, torn records), 4 processes', 'append', 'sync', 4, SYNC_TOTAL * 4));
   const alone = Object.fromEntries(rows.filter((r) => r.label === 'one process alone').map((r) => [r.durability, r.perSecond]));
   console.log(`Node ${process.version}, ${process.platform}/${process.arch}; W1 (61-byte ASCII records); maxFileSize ${MAX_FILE_SIZE}`);
   console.log(

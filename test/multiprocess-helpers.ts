@@ -25,7 +25,7 @@ export interface Writer {
   saw(prefix: string): Promise<string>;
 }
 
-export function spawnWriter(config: MpWriterConfig, extra: { uid?: number; gid?: number } = {}): Writer {
+export function spawnWriter(config: MpWriterConfig, extra: { uid?: number; gid?: number; env?: NodeJS.ProcessEnv } = {}): Writer {
   const child = spawn(process.execPath, [MP_WRITER, JSON.stringify(config)], { stdio: ['pipe', 'pipe', 'pipe'], ...extra });
   const lines: string[] = [];
   const stderr: string[] = [];

@@ -6,8 +6,9 @@
  *
  * The agent is either the log's owner (it holds the lock file, writes the
  * files through the threads' commit path, writer/thread-path.ts, runs the
- * owner's housekeeping, and serves the other processes)
- * or a client (it forwards batches to the owner). While it is the owner
+ * owner's housekeeping, and serves the other processes) or a client (it
+ * forwards batches to the owner, and makes the FIFO pair on which its
+ * caller sends small 'sync' batches itself: fifo-agent.ts). As the owner
  * it grants its caller direct commits under the same lock (owner-path.ts);
  * batches its caller hands it anyway (before a grant is taken up, or after
  * the caller's fencing check failed) are committed or forwarded the same
@@ -26,13 +27,15 @@
  *     took from its own descriptor). A stopped owner that resumes finds it
  *     replaced, writes nothing, drops its connections and becomes a client.
  */
-import { writeSync } from 'node:fs';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { ERR_FENCED } from '../errors.js';
 import { nodeFs } from '../fsops.js';
 import { describeHolder } from '../lockfile.js';
 import { Housekeeping } from '../writer/housekeeping.js';
 import { ThreadCommitPath } from '../writer/thread-path.js';
+import { isBuffered } from '../writer/options.js';
+import { debug, forwardWarnings } from './agent-io.js';
+import { AgentFifos } from './fifo-agent.js';
 import { ClientLink } from './link.js';
 import { ownerGrant, watchMailbox } from './mailbox.js';
 import { ownerSettings } from './owner-path.js';
@@ -74,17 +77,10 @@ let link: ClientLink | undefined;
 /** The lock file content of the owner we talk to, to break it if it stalls. */
 let ownerLock: { content: string; pid: number } | undefined;
 let retryTimer: NodeJS.Timeout | undefined;
-/**
- * The lock file content of an owner we could not connect to: the next
- * attempt tries to take the lock instead (takeLock() tells a dead holder
- * from a live one that is still starting to listen).
- */
+/** Our caller's FIFO pair to the owner we talk to ('sync' and 'fsync'). */
+const fifos = new AgentFifos(ctl, reply, debug);
+/** The lock content of an owner we could not reach: next, try to take the lock (takeLock() tells dead from starting). */
 let unreachable: string | undefined;
-
-const DEBUG = process.env.BINLOG_DEBUG_AGENT === '1';
-function debug(what: string): void {
-  if (DEBUG) writeSync(2, `[agent ${process.pid}] ${what}\n`);
-}
 
 function wake(): void {
   Atomics.add(ctl, WAKE, 1);
@@ -247,6 +243,7 @@ function connectTo(note: OwnerNote, lockContent: string, pid: number): void {
       welcomed = true;
       opened = true;
       setRole(ROLE_CLIENT);
+      if (!isBuffered(data.settings.durability)) fifos.offer(current, lockContent);
       const now = Date.now();
       for (const batch of pending) {
         batch.sentAt = now;
@@ -265,6 +262,7 @@ function connectTo(note: OwnerNote, lockContent: string, pid: number): void {
         const differences = Array.isArray(message.differences) ? (message.differences as string[]) : [];
         const err = optionsMismatch(data.path, Number(message.pid), differences);
         current.destroy();
+        fifos.retire();
         link = undefined;
         if (!opened) failOpen(err);
         else for (const batch of pending.splice(0)) (postError(batch.id, err), done(batch.id));
@@ -281,9 +279,13 @@ function connectTo(note: OwnerNote, lockContent: string, pid: number): void {
         done(batch.id);
       }
     },
+    fifo: (message) => fifos.answered(message.ok === true, message.reason),
     lost: (reason) => {
       debug(`lost ${reason}, welcomed ${welcomed}, ${pending.length} pending`);
-      if (link === current) link = undefined;
+      if (link === current) {
+        link = undefined;
+        fifos.retire();
+      }
       if (!welcomed) unreachable = lockContent;
       if (!closing) schedule(welcomed ? 0 : RETRY_MS);
     },
@@ -332,12 +334,14 @@ function schedule(ms: number): void {
 
 /** A stopped owner answers nobody: replace it (see the module comment). */
 function checkStall(): void {
-  if (!link || pending.length === 0 || !ownerLock) return;
-  if (Date.now() - pending[0]!.sentAt < STALL_MS) return;
-  if (!processStopped(ownerLock.pid)) return;
+  if (!link || !ownerLock) return;
+  // The oldest batch: ours, or the one our caller waits for on its FIFO pair.
+  const waited = Math.max(pending.length > 0 ? Date.now() - pending[0]!.sentAt : -1, fifos.inFlightFor());
+  if (waited < STALL_MS || !processStopped(ownerLock.pid)) return;
   breakLock(data.path, ownerLock.content);
   link.destroy();
   link = undefined;
+  fifos.retire();
   schedule(0);
 }
 
@@ -350,6 +354,7 @@ async function close(): Promise<void> {
   clearInterval(stallTimer);
   link?.destroy();
   link = undefined;
+  fifos.retire();
   if (server) {
     // Acknowledgements already written must reach their clients, or they
     // would send those batches again to the next owner (a duplicate).
@@ -367,13 +372,7 @@ async function close(): Promise<void> {
   reply.close();
 }
 
-// Warnings of this thread (a torn tail cut when taking over, ...) belong to
-// the caller's thread, where the application listens for them.
-process.emitWarning = ((warning: string | Error, options?: { code?: string; detail?: string } | string) => {
-  const message = typeof warning === 'string' ? warning : warning.message;
-  const opts = typeof options === 'object' ? options : {};
-  reply.postMessage({ type: 'warning', message, code: opts.code, detail: opts.detail });
-}) as typeof process.emitWarning;
+forwardWarnings(reply);
 
 const stallTimer = setInterval(checkStall, STALL_MS / 4);
 stallTimer.unref();

@@ -23,6 +23,8 @@ export interface LinkHooks {
   error(message: Record<string, unknown>): void;
   /** An answer to a FrameType.STATUS request. */
   status?(message: Record<string, unknown>): void;
+  /** The owner's answer to our FIFO pair (offerFifo). */
+  fifo?(message: Record<string, unknown>): void;
   /** The connection is gone (`reason` for diagnostics); called once. */
   lost(reason: string): void;
 }
@@ -89,6 +91,11 @@ export class ClientLink {
     socket.uncork();
   }
 
+  /** Offer the owner a FIFO pair for our caller's batches (fifo-agent.ts); the answer comes through `fifo`. */
+  offerFifo(paths: { request: string; reply: string }): void {
+    if (!this.#ended) this.#socket.write(jsonFrame(FrameType.FIFO, paths));
+  }
+
   /** Ask the owner how many clients it has (the answer comes through `status`). */
   askStatus(): void {
     if (!this.#ended) this.#socket.write(jsonFrame(FrameType.STATUS, {}));
@@ -131,9 +138,9 @@ export class ClientLink {
       this.#welcomePid = Number(message.pid);
       // With a data socket offered, batches wait for the owner to connect to it.
       if (this.#data || !this.#listener) this.#hooks.welcome(this.#welcomePid);
-    }
-    else if (frame.type === FrameType.ERROR) this.#hooks.error(message);
+    } else if (frame.type === FrameType.ERROR) this.#hooks.error(message);
     else if (frame.type === FrameType.STATUS) this.#hooks.status?.(message);
+    else if (frame.type === FrameType.FIFO) this.#hooks.fifo?.(message);
   }
 
   #end(reason: string): void {

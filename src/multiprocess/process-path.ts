@@ -7,8 +7,11 @@
  * One commit costs a hand-over to the agent (the batch is copied into a
  * shared mailbox and the agent woken with Atomics.notify), a round trip over
  * the socket and a wake-up: tens of microseconds (bench/multiprocess.js).
- * While this process is the owner, commits skip the agent and go straight
- * to the files (owner-path.ts).
+ * A small batch in 'sync' and 'fsync' skips the agent too, once the owner
+ * has taken this process's FIFO pair: it goes straight to the owner on a
+ * FIFO, and the caller sleeps in a blocking read(2) for the answer
+ * (fifo-caller.ts). While this process is the owner, commits skip the
+ * agent and go straight to the files (owner-path.ts).
  *
  * Delivery: a batch the owner acknowledged is in the file. A batch in
  * flight when the owner died is sent again to the next owner, so it may be
@@ -23,11 +26,13 @@ import { HANDLE_TAG, SharedState, type LoggerHandle } from '../shared.js';
 import type { CommitPath, CommitPathRequest } from '../writer/commit-path.js';
 import type { CommitEvents } from '../writer/events.js';
 import { isBuffered, isFsync, SYNC_STAGING_BYTES, type Settings } from '../writer/options.js';
+import { CallerFifo } from './fifo-caller.js';
 import { OwnerDirectPath, ownerSettings, type OwnerGrant } from './owner-path.js';
 import { BATCH_HEAD_BYTES, MAX_CLIENT_PAYLOAD_BYTES, writeBatchHead } from './protocol.js';
 import {
   ACKED,
   CTL_SLOTS,
+  FIFO_LIVE,
   OWNER_EPOCH,
   ROLE,
   ROLE_CLOSED,
@@ -39,11 +44,14 @@ import {
   WAKE,
   type AgentData,
   type AgentMessage,
+  type FifoGrant,
   type ToAgent,
 } from './slots.js';
 
 /** Re-check the agent this often while waiting (it cannot die alone, but a hang must show). */
 const WAIT_SLICE_MS = 1000;
+
+const DEBUG = process.env.BINLOG_DEBUG_AGENT === '1';
 
 export class ProcessCommitPath implements CommitPath {
   readonly owner = false;
@@ -58,6 +66,10 @@ export class ProcessCommitPath implements CommitPath {
   /** The latest owner grant from the agent, and the direct path opened from it. */
   #grant: OwnerGrant | undefined;
   #direct: OwnerDirectPath | undefined;
+  /** The FIFO pair the agent handed us (fifo-agent.ts), if any. */
+  #fifo: CallerFifo | undefined;
+  /** The last FIFO_LIVE generation we drained our port for. */
+  #fifoLooked = 0;
   #nextId = 1;
   #committed = 0;
   /** Errors the agent reported, by batch id (-1: could not open). */
@@ -81,10 +93,13 @@ export class ProcessCommitPath implements CommitPath {
     const { port1, port2 } = new MessageChannel();
     this.#reply = port1;
     const data: AgentData = { path, settings, ctl, mailbox, reply: port2 };
-    this.#worker = new Worker(new URL('./agent.js', import.meta.url), { workerData: data, transferList: [port2] });
+    // trackUnmanagedFds off: the owner's agent opens each client's request
+    // FIFO with openSync and hands it to a net.Socket, which closes it
+    // itself; a tracking worker would warn when the number comes back.
+    this.#worker = new Worker(new URL('./agent.js', import.meta.url), { workerData: data, transferList: [port2], trackUnmanagedFds: false });
     // The agent serves other processes, but never keeps this one alive.
     this.#worker.unref();
-    this.#reply.on('message', (m: AgentMessage | OwnerGrant) => {
+    this.#reply.on('message', (m: AgentMessage | OwnerGrant | FifoGrant) => {
       this.#handle(m);
       this.drainEvents();
     });
@@ -114,14 +129,64 @@ export class ProcessCommitPath implements CommitPath {
       throw outOfRange('payload.byteLength', `<= ${MAX_CLIENT_PAYLOAD_BYTES} in a multi-process log`, end);
     }
     const start = Atomics.load(this.#ctl, ROLE) === ROLE_OWNER ? this.#commitDirect(buf, end) : 0;
-    if (start < end) this.#commitThroughAgent(start === 0 ? buf : buf.subarray(start), end - start, start);
+    if (start < end) {
+      const rest = start === 0 ? buf : buf.subarray(start);
+      if (!this.#commitThroughFifo(rest, end - start, start)) this.#commitThroughAgent(rest, end - start, start);
+    }
     this.#committed = end;
+  }
+
+  #takeId(): number {
+    const id = this.#nextId;
+    this.#nextId = (this.#nextId + 1) | 0 || 1;
+    return id;
+  }
+
+  /**
+   * Send `buf[0, end)` to the owner on our FIFO pair and wait for its
+   * answer. False if there is no live pair, the batch is too large for
+   * one, or the pair ended before an answer (the owner died or stopped):
+   * then the batch goes through the agent, to this owner or the next.
+   */
+  #commitThroughFifo(buf: Uint8Array, end: number, before: number): boolean {
+    if (!CallerFifo.fits(end)) return false;
+    const fifo = this.#liveFifo();
+    if (fifo === undefined) return false;
+    const id = this.#takeId();
+    const answer = fifo.roundTrip(this.#ctl, id, buf, end);
+    if (answer.kind === 'ack') return true;
+    if (answer.kind === 'lost') {
+      if (DEBUG) process.stderr.write(`[caller ${process.pid}] fifo off: ${answer.reason}\n`);
+      this.#dropFifo();
+      return false;
+    }
+    const err = agentError(answer.message, this.#path);
+    this.#committed = before + ((err as { written?: number }).written ?? 0);
+    throw err;
+  }
+
+  /** The pair the agent keeps live now, taken from the reply port if it just arrived. */
+  #liveFifo(): CallerFifo | undefined {
+    const live = Atomics.load(this.#ctl, FIFO_LIVE);
+    if (this.#fifo !== undefined && this.#fifo.generation !== live) this.#dropFifo();
+    if (live === 0) return undefined;
+    // The grant is on our port (the agent publishes FIFO_LIVE first); look once per generation.
+    if (this.#fifo === undefined && this.#fifoLooked !== live) {
+      this.#fifoLooked = live;
+      this.#drain();
+    }
+    return this.#fifo?.generation === live ? this.#fifo : undefined;
+  }
+
+  #dropFifo(): void {
+    if (DEBUG && this.#fifo) process.stderr.write(`[caller ${process.pid}] fifo closed: ${this.#fifo.acked} batches acknowledged on it\n`);
+    this.#fifo?.close();
+    this.#fifo = undefined;
   }
 
   /** Hand `buf[0, end)` to the agent and wait for the owner's acknowledgement; `before` bytes of this commit are in already. */
   #commitThroughAgent(buf: Uint8Array, end: number, before: number): void {
-    const id = this.#nextId;
-    this.#nextId = (this.#nextId + 1) | 0 || 1;
+    const id = this.#takeId();
     const mailbox = this.#mailbox;
     if (BATCH_HEAD_BYTES + end <= mailbox.length) {
       // The agent is done with the previous batch (we waited for it): reuse.
@@ -207,6 +272,7 @@ export class ProcessCommitPath implements CommitPath {
     this.#worker.postMessage({ type: 'close' } satisfies ToAgent);
     this.#waitUntil(() => Atomics.load(this.#ctl, ROLE) === ROLE_CLOSED);
     this.#drain();
+    this.#dropFifo();
   }
 
   /**
@@ -228,22 +294,22 @@ export class ProcessCommitPath implements CommitPath {
   }
 
   #drain(): void {
-    for (let m = receiveMessageOnPort(this.#reply); m; m = receiveMessageOnPort(this.#reply)) this.#handle(m.message as AgentMessage | OwnerGrant);
+    for (let m = receiveMessageOnPort(this.#reply); m; m = receiveMessageOnPort(this.#reply)) this.#handle(m.message as AgentMessage | OwnerGrant | FifoGrant);
   }
 
-  #handle(m: AgentMessage | OwnerGrant): void {
+  #handle(m: AgentMessage | OwnerGrant | FifoGrant): void {
     switch (m.type) {
       case 'grant':
         this.#grant = m;
         break;
-      case 'error': {
-        const err = Object.assign(new Error(m.message ?? 'unknown error'), { code: m.code, syscall: m.syscall, path: m.path ?? this.#path });
-        if (m.written !== undefined) Object.assign(err, { written: m.written });
-        if (m.code === undefined) delete (err as { code?: unknown }).code;
-        if (m.syscall === undefined) delete (err as { syscall?: unknown }).syscall;
-        this.#errors.set(m.id ?? -1, err);
+      case 'fifo':
+        this.#dropFifo();
+        if (!this.#closed) this.#fifo = CallerFifo.open(this.#ctl, m);
+        if (DEBUG) process.stderr.write(`[caller ${process.pid}] fifo ${this.#fifo ? 'on' : 'not opened'}: generation ${m.generation}\n`);
         break;
-      }
+      case 'error':
+        this.#errors.set(m.id ?? -1, agentError(m, this.#path));
+        break;
       case 'rotate':
         this.#queued.push({ kind: 'rotate', backup: String(m.value) });
         break;
@@ -257,4 +323,13 @@ export class ProcessCommitPath implements CommitPath {
         break;
     }
   }
+}
+
+/** The Error for an ERROR the owner (or the agent) reported: the OS error's code, syscall, path and the bytes written. */
+function agentError(m: { message?: unknown; code?: unknown; syscall?: unknown; path?: unknown; written?: unknown }, path: string): Error {
+  const err = Object.assign(new Error(typeof m.message === 'string' ? m.message : 'unknown error'), { code: m.code, syscall: m.syscall, path: m.path ?? path });
+  if (m.written !== undefined) Object.assign(err, { written: m.written });
+  if (m.code === undefined) delete (err as { code?: unknown }).code;
+  if (m.syscall === undefined) delete (err as { syscall?: unknown }).syscall;
+  return err;
 }

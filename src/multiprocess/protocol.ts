@@ -6,12 +6,21 @@
  * to back. The first payload byte is the frame type:
  *
  *   frame   := length:uint32 type:uint8 body:uint8[length-1]
- *   HELLO   client -> owner, first frame: JSON { token, pid, options }
+ *   HELLO   client -> owner, first frame: JSON { token, pid, options, data? }
+ *           (data: { socket, nonce }, the client's data socket: data-listener.ts);
+ *           owner -> client's data socket, first frame: JSON { nonce }
  *   WELCOME owner -> client: JSON { pid }, the handshake succeeded
  *   BATCH   client -> owner: id:uint32 records   (records framed as on disk)
  *   ACK     owner -> client: id:uint32 count:uint32 (batch `id` is in the file)
  *   ERROR   owner -> client: JSON { id, code, message, syscall?, written }
  *   STATUS  either way: `{}` asks, JSON { pid, clients } answers
+ *   FIFO    client -> owner: JSON { request, reply } (two FIFO paths);
+ *           owner -> client: JSON { ok, reason? } (see fifo-owner.ts)
+ *   WAKE    agent -> its caller, on the reply FIFO only: the owner is gone
+ *           or stopped, send the batch in flight through the agent
+ *
+ * On a FIFO pair (fifo-owner.ts, fifo-caller.ts) the request FIFO carries
+ * BATCH frames only, and the reply FIFO ACK, ERROR and WAKE frames.
  *
  * A BATCH's records are checked to end exactly at the frame's end before any
  * byte is written: a garbage or oversized frame closes the connection and
@@ -34,7 +43,21 @@ export const FrameType = {
   ERROR: 5,
   /** owner -> monitor: how many clients are connected. */
   STATUS: 6,
+  /** client -> owner: the paths of a FIFO pair; owner -> client: taken or not. */
+  FIFO: 7,
+  /** agent -> caller, on the reply FIFO: stop waiting, the owner is gone or stopped. */
+  WAKE: 8,
 } as const;
+
+/**
+ * The largest BATCH frame sent on a request FIFO: PIPE_BUF, which POSIX
+ * writes atomically and every pipe holds when empty (Linux gives a pipe of
+ * a user over pipe-user-pages-soft a single page). The caller writes a
+ * frame only into an empty pipe (one batch in flight), so its blocking
+ * write(2) never waits for a reader, also when the owner is stopped.
+ * Larger batches go through the agent.
+ */
+export const FIFO_FRAME_BYTES = 4096;
 
 /** Bytes of a BATCH or ACK header after the type byte. */
 const ID_BYTES = 4;

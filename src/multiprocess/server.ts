@@ -20,6 +20,7 @@ import { ERR_FENCED } from '../errors.js';
 import { FrameType, FrameReader, HELLO_TIMEOUT_MS, ackFrame, jsonFrame, parseBatch, parseJson, type Frame } from './protocol.js';
 import { ERR_LOGGER_OPTIONS_MISMATCH, shapeDifferences, type FileShape } from './shape.js';
 import { removeSocket, type OwnerNote } from './rendezvous.js';
+import { openOwnerFifo, type OwnerFifo } from './fifo-owner.js';
 import { FrameAssembler, openDataChannel } from './intake.js';
 
 export interface ServerHooks {
@@ -34,16 +35,25 @@ interface Conn {
   reader: FrameReader;
   authed: boolean;
   client: boolean;
-  /** Our connection to the client's data socket, and the buffer its frames are assembled in (intake.ts). */
-  data?: Socket;
-  intake?: FrameAssembler;
-  /** A batch of this connection's intake waits in #received: its bytes must stay until committed. */
-  queued?: boolean;
+  /** Answers to the batches that came on the socket (or the data socket). */
+  reply: Replier;
+  /** The client's FIFO pair, if it offered one (fifo-owner.ts). */
+  fifo?: OwnerFifo | undefined;
+  /** Our connection to the client's data socket, if it offered one (intake.ts). */
+  data?: Socket | undefined;
+}
+
+/** Where a batch's answer goes: the socket it came on, or the reply FIFO. */
+interface Replier {
+  readonly gone: boolean;
+  send(frame: Buffer): void;
 }
 
 /** A batch received and not yet committed. */
 interface Received {
-  conn: Conn;
+  reply: Replier;
+  /** The data socket's assembler the records are a view into, if they came that way. */
+  intake?: FrameAssembler | undefined;
   id: number;
   count: number;
   records: Buffer;
@@ -103,7 +113,7 @@ export class OwnerServer {
   close(): void {
     this.#closing = true;
     this.#server.close();
-    for (const c of this.#conns) (c.socket.destroy(), c.data?.destroy());
+    for (const c of this.#conns) (c.socket.destroy(), c.fifo?.close(), c.data?.destroy());
     this.#conns.clear();
     removeSocket(this.#note.socket);
   }
@@ -126,6 +136,8 @@ export class OwnerServer {
         }),
     );
     const timer = new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+    // The reply FIFOs' acknowledgements are in their pipes already (written synchronously).
+    for (const c of this.#conns) c.fifo?.close();
     return Promise.race([Promise.all(ends).then(() => undefined), timer]).then(() => {
       for (const c of this.#conns) (c.socket.destroy(), c.data?.destroy());
       this.#conns.clear();
@@ -133,7 +145,8 @@ export class OwnerServer {
   }
 
   #accept(socket: Socket): void {
-    const conn: Conn = { socket, reader: new FrameReader(), authed: false, client: false };
+    const reply: Replier = { get gone() { return socket.destroyed; }, send: (f) => socket.write(f) };
+    const conn: Conn = { socket, reader: new FrameReader(), authed: false, client: false, reply };
     this.#conns.add(conn);
     socket.setNoDelay(true);
     const timer = setTimeout(() => this.#refuse(conn, 'no HELLO in time'), HELLO_TIMEOUT_MS);
@@ -157,6 +170,7 @@ export class OwnerServer {
     socket.on('error', () => socket.destroy());
     socket.on('close', () => {
       clearTimeout(timer);
+      conn.fifo?.close();
       conn.data?.destroy();
       this.#conns.delete(conn);
     });
@@ -164,6 +178,7 @@ export class OwnerServer {
 
   #refuse(conn: Conn, reason: string): void {
     conn.socket.destroy();
+    conn.fifo?.close();
     conn.data?.destroy();
     this.#conns.delete(conn);
     this.#hooks.refused?.(reason);
@@ -201,16 +216,15 @@ export class OwnerServer {
    */
   #openData(conn: Conn, socketName: string, nonce: string): void {
     const intake = new FrameAssembler();
-    conn.intake = intake;
     conn.data = openDataChannel(socketName, nonce, intake, {
       connected: () => conn.socket.write(jsonFrame(FrameType.WELCOME, { pid: process.pid })),
+      // Each frame is queued (and its bytes released after the commit) or ends the connection.
       frames: (frames) => {
         for (const frame of frames) {
           if (conn.socket.destroyed) return;
-          if (frame.type === FrameType.BATCH) this.#frame(conn, frame);
+          if (frame.type === FrameType.BATCH) this.#batch(conn, frame, conn.reply, intake);
           else this.#refuse(conn, `frame type ${frame.type} on a data socket`);
         }
-        if (!conn.queued) intake.release();
       },
       refused: (err) => this.#refuse(conn, err.message),
       closed: () => conn.socket.destroy(),
@@ -222,14 +236,54 @@ export class OwnerServer {
       conn.socket.write(jsonFrame(FrameType.STATUS, { pid: process.pid, clients: this.clients }));
       return;
     }
+    if (frame.type === FrameType.FIFO && conn.client && conn.fifo === undefined) {
+      this.#openFifo(conn, parseJson(frame));
+      return;
+    }
+    this.#batch(conn, frame, conn.reply);
+  }
+
+  /**
+   * A BATCH frame from `conn` (on its socket, its request FIFO or its data
+   * socket): queued for this turn's group commit. A frame from a data socket
+   * is a view into its `intake`, released once committed.
+   */
+  #batch(conn: Conn, frame: Frame, reply: Replier, intake?: FrameAssembler): void {
     if (this.#closing) return;
     const batch = frame.type === FrameType.BATCH && conn.client ? parseBatch(frame.body) : undefined;
     if (!batch) {
       this.#refuse(conn, frame.type === FrameType.BATCH ? 'a batch whose records are not whole' : `frame type ${frame.type}`);
       return;
     }
-    if (conn.intake) conn.queued = true;
-    if (this.#received.push({ conn, ...batch }) === 1) setImmediate(() => this.#commitReceived());
+    if (this.#received.push({ reply, intake, ...batch }) === 1) setImmediate(() => this.#commitReceived());
+  }
+
+  /** Take the client's FIFO pair, or tell it no: its batches keep coming over the socket. */
+  #openFifo(conn: Conn, paths: Record<string, unknown> | undefined): void {
+    const fifo = openOwnerFifo(paths?.request, paths?.reply);
+    if (typeof fifo === 'string') {
+      this.#hooks.refused?.(`FIFO pair: ${fifo}`);
+      conn.socket.write(jsonFrame(FrameType.FIFO, { ok: false, reason: fifo }));
+      return;
+    }
+    conn.fifo = fifo;
+    const reader = new FrameReader();
+    const reply: Replier = { get gone() { return fifo.closed; }, send: (f) => fifo.send(f) };
+    // EOF: the client process is gone (its agent holds a write end while it lives).
+    fifo.start(
+      (data) => {
+        let frames: Frame[];
+        try {
+          frames = reader.push(data);
+        } catch (err) {
+          this.#refuse(conn, `request FIFO: ${(err as Error).message}`);
+          return;
+        }
+        for (const f of frames) if (!fifo.closed) this.#batch(conn, f, reply);
+      },
+      () => fifo.close(),
+    );
+    conn.socket.write(jsonFrame(FrameType.FIFO, { ok: true }));
   }
 
   /** Commit what arrived in this turn, merged into as few writes as GROUP_BYTES allows, then acknowledge. */
@@ -244,10 +298,7 @@ export class OwnerServer {
       i = j;
     }
     // Committed (or dropped, closing): the intakes may reuse those bytes.
-    for (const { conn } of received) {
-      conn.queued = false;
-      conn.intake?.release();
-    }
+    for (const { intake } of received) intake?.release();
   }
 
   #commitGroup(group: Received[], bytes: number): void {
@@ -267,15 +318,15 @@ export class OwnerServer {
     // Each batch wholly written is acknowledged; the one the failure cut and
     // those after it get the error with the bytes of theirs that did land.
     let offset = 0;
-    for (const { conn, id, count, records: mine } of group) {
+    for (const { reply, id, count, records: mine } of group) {
       const end = offset + mine.length;
-      if (conn.socket.destroyed) {
+      if (reply.gone) {
         // The client is gone: nobody to tell.
-      } else if (end <= written) conn.socket.write(ackFrame(id, count));
+      } else if (end <= written) reply.send(ackFrame(id, count));
       else {
         const e = failure!;
         const own = Math.max(0, written - offset);
-        conn.socket.write(jsonFrame(FrameType.ERROR, { id, code: e.code ?? 'BINLOG_ERROR', message: e.message, syscall: e.syscall, path: e.path, written: own }));
+        reply.send(jsonFrame(FrameType.ERROR, { id, code: e.code ?? 'BINLOG_ERROR', message: e.message, syscall: e.syscall, path: e.path, written: own }));
       }
       offset = end;
     }

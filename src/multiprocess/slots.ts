@@ -17,7 +17,22 @@ export const OWNER_EPOCH = 3;
 export const SENT = 4;
 /** Bytes of framed records of that batch, after its BATCH_HEAD_BYTES frame head. */
 export const SENT_BYTES = 5;
+/** The generation of the caller's FIFO pair the agent keeps live (0: none); see fifo-agent.ts. */
+export const FIFO_LIVE = 6;
+/** 0, or fifoStamp() of when the caller wrote the batch it now waits for on its FIFO pair. */
+export const FIFO_SINCE = 7;
 export const CTL_SLOTS = 8;
+
+/** Milliseconds on a 30-bit clock, never 0: a time fits one Int32 slot. */
+const CLOCK = 2 ** 30;
+export function fifoStamp(now = Date.now()): number {
+  return (now % CLOCK) + 1;
+}
+
+/** Ms since `stamp` (a fifoStamp()), or -1 for 0 (nothing in flight). */
+export function fifoAge(stamp: number, now = Date.now()): number {
+  return stamp === 0 ? -1 : (fifoStamp(now) - stamp + CLOCK) % CLOCK;
+}
 
 export const ROLE_STARTING = 0;
 export const ROLE_CLIENT = 1;
@@ -42,6 +57,18 @@ export interface AgentData {
 
 /** Caller -> agent: a batch too large for the mailbox (its buffer transferred), a rotation the caller made as the owner, or close. */
 export type ToAgent = { type: 'batch'; id: number; records: Uint8Array } | { type: 'rotated'; backup: string } | { type: 'close' };
+
+/**
+ * Agent -> caller: a FIFO pair the owner took (fifo-agent.ts), as the
+ * agent's descriptors of its two FIFOs; the caller opens its own ends from
+ * them. `generation` is live while the FIFO_LIVE slot names it.
+ */
+export interface FifoGrant {
+  type: 'fifo';
+  generation: number;
+  request: number;
+  reply: number;
+}
 
 /** Agent -> caller, on the reply port. */
 export interface AgentMessage {
