@@ -216,7 +216,7 @@ async function row(label, mode, durability, processes, total) {
 async function main() {
   const rows = [];
   // What the bench's child holds with no logger at all: every row's peak RSS includes it.
-  if (!SYNC_ONLY) rows.push(await row('floor: the same child, payloads made, no logger', 'none', 'buffered', 1, BUFFERED_TOTAL));
+  if (!SYNC_ONLY) rows.push(await row('floor: the same child, payloads made, no logger', 'none', '-', 1, BUFFERED_TOTAL));
   for (const durability of SYNC_ONLY ? ['sync'] : ['buffered', 'sync']) {
     const total = durability === 'buffered' ? BUFFERED_TOTAL : SYNC_TOTAL;
     rows.push(await row('one process alone', 'alone', durability, 1, total));
