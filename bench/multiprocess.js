@@ -13,6 +13,9 @@
 // all its records. Only then do they close: a process that closed early
 // would hand ownership to another, whose remaining writes would then skip
 // the socket, and the row would no longer measure clients.
+// The floor row runs the same child making the same payloads and writing
+// them nowhere: its peak RSS (Node, and V8's young generation grown under a
+// million payload strings) is in every other row's figure too.
 // Prints records/s together, the ratio to one process alone in the same
 // mode, the median of a client's write() in 'sync' mode (the owner's own
 // write() is shown apart: it commits directly), and the peak RSS of the
@@ -71,6 +74,15 @@ async function child(spec) {
       writeSync(fd, Buffer.concat([header, body]));
     };
     finish = () => closeSync(fd);
+  } else if (spec.mode === 'none') {
+    // The floor: the same loop and payloads, written nowhere.
+    let bytes = 0;
+    write = (p) => {
+      bytes += p.length;
+    };
+    finish = () => {
+      if (bytes < 0) throw new Error('unreachable');
+    };
   } else if (spec.mode === 'send') {
     write = (p) => process.send(p);
     finish = () => new Promise((resolve) => process.send('\u0000done', resolve));
@@ -203,6 +215,8 @@ async function row(label, mode, durability, processes, total) {
 
 async function main() {
   const rows = [];
+  // What the bench's child holds with no logger at all: every row's peak RSS includes it.
+  if (!SYNC_ONLY) rows.push(await row('floor: the same child, payloads made, no logger', 'none', '-', 1, BUFFERED_TOTAL));
   for (const durability of SYNC_ONLY ? ['sync'] : ['buffered', 'sync']) {
     const total = durability === 'buffered' ? BUFFERED_TOTAL : SYNC_TOTAL;
     rows.push(await row('one process alone', 'alone', durability, 1, total));

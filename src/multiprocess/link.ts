@@ -3,8 +3,14 @@
  * handshake, batches out, acknowledgements and errors back. Whatever ends
  * the connection (the owner died, closed, or refused us) is reported once,
  * through `lost`, and the agent decides what comes next.
+ *
+ * A client (not a monitor) offers the owner a data socket of its own in its
+ * HELLO and sends its batches over the owner's connection to it, so that
+ * the owner reads them into a reused buffer (intake.ts); acknowledgements
+ * and errors come back on the first connection. Either closing ends both.
  */
-import { connect, type Socket } from 'node:net';
+import { Socket } from 'node:net';
+import { DataListener, type DataOffer } from './data-listener.js';
 import { FrameType, FrameReader, batchHead, jsonFrame, parseAck, parseJson, type Frame } from './protocol.js';
 import type { OwnerNote } from './rendezvous.js';
 
@@ -27,14 +33,36 @@ export class ClientLink {
   readonly #socket: Socket;
   readonly #hooks: LinkHooks;
   readonly #reader = new FrameReader();
+  /** Our data socket's listener, until the owner connects to it (data-listener.ts); none for a monitor. */
+  #listener: DataListener | undefined;
+  /** The owner's connection to our data socket: batches go there. */
+  #data: Socket | undefined;
+  /** The owner's pid from WELCOME, kept until the data socket is there too. */
+  #welcomePid: number | undefined;
   #ended = false;
 
   constructor(note: OwnerNote, hello: Record<string, unknown>, hooks: LinkHooks) {
     this.#hooks = hooks;
-    const socket = connect(note.socket);
+    const socket = new Socket();
     this.#socket = socket;
-    socket.setNoDelay(true);
-    socket.on('connect', () => socket.write(jsonFrame(FrameType.HELLO, { ...hello, token: note.token })));
+    const start = (offer?: DataOffer): void => {
+      if (this.#ended) return;
+      socket.connect(note.socket);
+      socket.setNoDelay(true);
+      socket.on('connect', () => socket.write(jsonFrame(FrameType.HELLO, { ...hello, token: note.token, data: offer })));
+    };
+    if (hello.role === 'monitor') start();
+    else {
+      const listener = new DataListener({
+        // A listener that fails (it should not) leaves batches on this connection, as the owner allows.
+        ready: (ok) => {
+          if (!ok) this.#listener = undefined;
+          start(ok ? listener.offer : undefined);
+        },
+        taken: (data) => this.#takeData(data),
+      });
+      this.#listener = listener;
+    }
     socket.on('data', (data: Buffer) => {
       let frames: Frame[];
       try {
@@ -52,14 +80,15 @@ export class ClientLink {
   /** Send one batch of framed records; `frame`, if given, is the whole BATCH frame (one write). */
   send(id: number, records: Uint8Array, frame?: Uint8Array): void {
     if (this.#ended) return;
+    const socket = this.#data ?? this.#socket;
     if (frame) {
-      this.#socket.write(frame);
+      socket.write(frame);
       return;
     }
-    this.#socket.cork();
-    this.#socket.write(batchHead(id, records.byteLength));
-    this.#socket.write(records);
-    this.#socket.uncork();
+    socket.cork();
+    socket.write(batchHead(id, records.byteLength));
+    socket.write(records);
+    socket.uncork();
   }
 
   /** Offer the owner a FIFO pair for our caller's batches (fifo-agent.ts); the answer comes through `fifo`. */
@@ -75,7 +104,27 @@ export class ClientLink {
   /** Drop the connection without reporting it as lost. */
   destroy(): void {
     this.#ended = true;
+    this.#close();
+  }
+
+  #close(): void {
+    this.#listener?.close();
+    this.#data?.destroy();
     this.#socket.destroy();
+  }
+
+  /** The owner connected to our data socket: welcome once WELCOME is here too. */
+  #takeData(data: Socket): void {
+    if (this.#ended) {
+      data.destroy();
+      return;
+    }
+    this.#data = data;
+    this.#listener = undefined;
+    data.setNoDelay(true);
+    data.on('error', (err) => this.#end(`data socket: ${(err as NodeJS.ErrnoException).code ?? err.message}`));
+    data.on('close', () => this.#end('data socket closed'));
+    if (this.#welcomePid !== undefined) this.#hooks.welcome(this.#welcomePid);
   }
 
   #frame(frame: Frame): void {
@@ -85,8 +134,11 @@ export class ClientLink {
       return;
     }
     const message = parseJson(frame) ?? {};
-    if (frame.type === FrameType.WELCOME) this.#hooks.welcome(Number(message.pid));
-    else if (frame.type === FrameType.ERROR) this.#hooks.error(message);
+    if (frame.type === FrameType.WELCOME) {
+      this.#welcomePid = Number(message.pid);
+      // With a data socket offered, batches wait for the owner to connect to it.
+      if (this.#data || !this.#listener) this.#hooks.welcome(this.#welcomePid);
+    } else if (frame.type === FrameType.ERROR) this.#hooks.error(message);
     else if (frame.type === FrameType.STATUS) this.#hooks.status?.(message);
     else if (frame.type === FrameType.FIFO) this.#hooks.fifo?.(message);
   }
@@ -94,7 +146,7 @@ export class ClientLink {
   #end(reason: string): void {
     if (this.#ended) return;
     this.#ended = true;
-    this.#socket.destroy();
+    this.#close();
     this.#hooks.lost(reason);
   }
 }

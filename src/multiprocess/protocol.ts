@@ -6,7 +6,9 @@
  * to back. The first payload byte is the frame type:
  *
  *   frame   := length:uint32 type:uint8 body:uint8[length-1]
- *   HELLO   client -> owner, first frame: JSON { token, pid, options }
+ *   HELLO   client -> owner, first frame: JSON { token, pid, options, data? }
+ *           (data: { socket, nonce }, the client's data socket: data-listener.ts);
+ *           owner -> client's data socket, first frame: JSON { nonce }
  *   WELCOME owner -> client: JSON { pid }, the handshake succeeded
  *   BATCH   client -> owner: id:uint32 records   (records framed as on disk)
  *   ACK     owner -> client: id:uint32 count:uint32 (batch `id` is in the file)

@@ -21,6 +21,7 @@ import { FrameType, FrameReader, HELLO_TIMEOUT_MS, ackFrame, jsonFrame, parseBat
 import { ERR_LOGGER_OPTIONS_MISMATCH, shapeDifferences, type FileShape } from './shape.js';
 import { removeSocket, type OwnerNote } from './rendezvous.js';
 import { openOwnerFifo, type OwnerFifo } from './fifo-owner.js';
+import { FrameAssembler, openDataChannel } from './intake.js';
 
 export interface ServerHooks {
   /** Commit whole framed records; throws the OS error (with `written` bytes) or an ERR_FENCED error. */
@@ -34,10 +35,12 @@ interface Conn {
   reader: FrameReader;
   authed: boolean;
   client: boolean;
-  /** Answers to the batches that came on the socket. */
+  /** Answers to the batches that came on the socket (or the data socket). */
   reply: Replier;
   /** The client's FIFO pair, if it offered one (fifo-owner.ts). */
   fifo?: OwnerFifo | undefined;
+  /** Our connection to the client's data socket, if it offered one (intake.ts). */
+  data?: Socket | undefined;
 }
 
 /** Where a batch's answer goes: the socket it came on, or the reply FIFO. */
@@ -49,6 +52,8 @@ interface Replier {
 /** A batch received and not yet committed. */
 interface Received {
   reply: Replier;
+  /** The data socket's assembler the records are a view into, if they came that way. */
+  intake?: FrameAssembler | undefined;
   id: number;
   count: number;
   records: Buffer;
@@ -108,7 +113,7 @@ export class OwnerServer {
   close(): void {
     this.#closing = true;
     this.#server.close();
-    for (const c of this.#conns) (c.socket.destroy(), c.fifo?.close());
+    for (const c of this.#conns) (c.socket.destroy(), c.fifo?.close(), c.data?.destroy());
     this.#conns.clear();
     removeSocket(this.#note.socket);
   }
@@ -127,13 +132,14 @@ export class OwnerServer {
         new Promise<void>((resolve) => {
           c.socket.once('close', () => resolve());
           c.socket.end();
+          c.data?.end();
         }),
     );
     const timer = new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
     // The reply FIFOs' acknowledgements are in their pipes already (written synchronously).
     for (const c of this.#conns) c.fifo?.close();
     return Promise.race([Promise.all(ends).then(() => undefined), timer]).then(() => {
-      for (const c of this.#conns) c.socket.destroy();
+      for (const c of this.#conns) (c.socket.destroy(), c.data?.destroy());
       this.#conns.clear();
     });
   }
@@ -165,6 +171,7 @@ export class OwnerServer {
     socket.on('close', () => {
       clearTimeout(timer);
       conn.fifo?.close();
+      conn.data?.destroy();
       this.#conns.delete(conn);
     });
   }
@@ -172,6 +179,7 @@ export class OwnerServer {
   #refuse(conn: Conn, reason: string): void {
     conn.socket.destroy();
     conn.fifo?.close();
+    conn.data?.destroy();
     this.#conns.delete(conn);
     this.#hooks.refused?.(reason);
   }
@@ -196,7 +204,31 @@ export class OwnerServer {
     }
     conn.authed = true;
     conn.client = true;
-    conn.socket.write(jsonFrame(FrameType.WELCOME, { pid: process.pid }));
+    const offer = hello.data as { socket?: unknown; nonce?: unknown } | undefined;
+    if (typeof offer?.socket === 'string' && typeof offer.nonce === 'string') this.#openData(conn, offer.socket, offer.nonce);
+    else conn.socket.write(jsonFrame(FrameType.WELCOME, { pid: process.pid }));
+  }
+
+  /**
+   * Connect to the client's data socket (its token checked), then welcome it:
+   * its batches come over that connection, read into a reused buffer
+   * (intake.ts). Any trouble there ends the client's connection too.
+   */
+  #openData(conn: Conn, socketName: string, nonce: string): void {
+    const intake = new FrameAssembler();
+    conn.data = openDataChannel(socketName, nonce, intake, {
+      connected: () => conn.socket.write(jsonFrame(FrameType.WELCOME, { pid: process.pid })),
+      // Each frame is queued (and its bytes released after the commit) or ends the connection.
+      frames: (frames) => {
+        for (const frame of frames) {
+          if (conn.socket.destroyed) return;
+          if (frame.type === FrameType.BATCH) this.#batch(conn, frame, conn.reply, intake);
+          else this.#refuse(conn, `frame type ${frame.type} on a data socket`);
+        }
+      },
+      refused: (err) => this.#refuse(conn, err.message),
+      closed: () => conn.socket.destroy(),
+    });
   }
 
   #frame(conn: Conn, frame: Frame): void {
@@ -211,15 +243,19 @@ export class OwnerServer {
     this.#batch(conn, frame, conn.reply);
   }
 
-  /** A BATCH frame from `conn` (on its socket or its request FIFO): queued for this turn's group commit. */
-  #batch(conn: Conn, frame: Frame, reply: Replier): void {
+  /**
+   * A BATCH frame from `conn` (on its socket, its request FIFO or its data
+   * socket): queued for this turn's group commit. A frame from a data socket
+   * is a view into its `intake`, released once committed.
+   */
+  #batch(conn: Conn, frame: Frame, reply: Replier, intake?: FrameAssembler): void {
     if (this.#closing) return;
     const batch = frame.type === FrameType.BATCH && conn.client ? parseBatch(frame.body) : undefined;
     if (!batch) {
       this.#refuse(conn, frame.type === FrameType.BATCH ? 'a batch whose records are not whole' : `frame type ${frame.type}`);
       return;
     }
-    if (this.#received.push({ reply, ...batch }) === 1) setImmediate(() => this.#commitReceived());
+    if (this.#received.push({ reply, intake, ...batch }) === 1) setImmediate(() => this.#commitReceived());
   }
 
   /** Take the client's FIFO pair, or tell it no: its batches keep coming over the socket. */
@@ -261,6 +297,8 @@ export class OwnerServer {
       this.#commitGroup(received.slice(i, j), bytes);
       i = j;
     }
+    // Committed (or dropped, closing): the intakes may reuse those bytes.
+    for (const { intake } of received) intake?.release();
   }
 
   #commitGroup(group: Received[], bytes: number): void {

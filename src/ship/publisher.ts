@@ -4,10 +4,11 @@
  * taken in order, and the checkpoint advanced only over a contiguous run of
  * acknowledged messages.
  */
-import type { JetStreamClient } from './types.js';
+import type { NatsConnection } from './types.js';
+import { AckInbox, type PendingAck } from './acks.js';
 import type { LogCursor, Position } from '../index.js';
 import { HEADER_BYTES } from '../index.js';
-import { HDR_BODY, HDR_COUNT, HDR_FIRST, HDR_LOG, HDR_NEXT, formatPosition, messageId } from './framing.js';
+import { HDR_BODY, HDR_COUNT, HDR_FIRST, HDR_LOG, HDR_MSG_ID, HDR_NEXT, formatPosition, messageId } from './framing.js';
 import type { NatsModule } from './connection.js';
 
 export interface PublisherSettings {
@@ -27,8 +28,7 @@ export interface PublisherSettings {
   onAck(next: Position, streamSeq: number, records: number): void;
 }
 
-interface InFlight {
-  result: Promise<{ seq: number } | { error: unknown }>;
+interface InFlight extends PendingAck {
   next: Position;
   records: number;
   bytes: number;
@@ -38,7 +38,8 @@ interface InFlight {
 
 export class Publisher {
   #nats: NatsModule;
-  #js: JetStreamClient;
+  #nc: NatsConnection;
+  #acks: AckInbox;
   #s: PublisherSettings;
   #inFlight: InFlight[] = [];
   #inFlightBytes = 0;
@@ -57,10 +58,16 @@ export class Publisher {
   #nextSeq = 0;
   #nextOffset = 0;
 
-  constructor(nats: NatsModule, js: JetStreamClient, settings: PublisherSettings) {
+  constructor(nats: NatsModule, nc: NatsConnection, settings: PublisherSettings) {
     this.#nats = nats;
-    this.#js = js;
+    this.#nc = nc;
     this.#s = settings;
+    this.#acks = new AckInbox(nats, nc, settings.ackTimeout);
+  }
+
+  /** Stop taking acks (before the connection closes). */
+  close(): void {
+    this.#acks.close();
   }
 
   /** Bytes a record of `length` payload bytes takes in a message body. */
@@ -150,7 +157,7 @@ export class Publisher {
     this.#bodyBytes = 0;
     this.#count = 0;
     this.#first = undefined;
-    await Promise.all(this.#inFlight.map((f) => f.result));
+    for (const f of this.#inFlight) await this.#acks.wait(f);
     this.#inFlight = [];
     this.#inFlightBytes = 0;
   }
@@ -166,18 +173,22 @@ export class Publisher {
     // Each message has a body of its own: the client may still hold it while it is in flight.
     const body = this.#body!.subarray(0, this.#bodyBytes);
     const h = this.#nats.headers();
+    // What js.publish sets for `msgID`: the server drops a second message with this id.
+    h.set(HDR_MSG_ID, messageId(this.#s.log, first));
     h.set(HDR_LOG, this.#s.log);
     h.set(HDR_FIRST, formatPosition(first));
     h.set(HDR_NEXT, formatPosition(next));
     h.set(HDR_COUNT, String(count));
     h.set(HDR_BODY, this.#s.onePerMessage ? 'payload' : 'records');
-    const result = this.#js
-      .publish(this.#s.subject, body, { msgID: messageId(this.#s.log, first), headers: h, timeout: this.#s.ackTimeout })
-      .then(
-        (ack) => ({ seq: ack.seq }),
-        (error: unknown) => ({ error }),
-      );
-    this.#inFlight.push({ result, next, records: count, bytes: body.length, buffer: this.#s.onePerMessage ? undefined : this.#body });
+    // A core publish with a reply subject, its ack taken by one subscription (acks.ts says why).
+    const entry: InFlight = { settled: false, seq: 0, error: undefined, sentAt: Date.now(), id: 0, next, records: count, bytes: body.length, buffer: this.#s.onePerMessage ? undefined : this.#body };
+    const reply = this.#acks.track(entry);
+    try {
+      this.#nc.publish(this.#s.subject, body, { reply, headers: h });
+    } catch (err) {
+      this.#acks.fail(entry, err);
+    }
+    this.#inFlight.push(entry);
     this.#inFlightBytes += body.length;
     this.#body = undefined;
     this.#bodyBytes = 0;
@@ -187,11 +198,11 @@ export class Publisher {
 
   async #settleOne(): Promise<void> {
     const head = this.#inFlight[0]!;
-    const r = await head.result;
-    if ('error' in r) throw r.error;
+    await this.#acks.wait(head);
+    if (head.error !== undefined) throw head.error;
     this.#inFlight.shift();
     this.#inFlightBytes -= head.bytes;
     if (head.buffer) this.#spare.push(head.buffer);
-    this.#s.onAck(head.next, r.seq, head.records);
+    this.#s.onAck(head.next, head.seq, head.records);
   }
 }

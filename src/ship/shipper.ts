@@ -117,6 +117,7 @@ async function run(path: string, options: ShipOptions, signal: AbortSignal): Pro
   const started = Date.now();
   const { nats, nc } = await connectNats(options, !once);
   const result: ShipResult = { records: 0, messages: 0, position: undefined };
+  let publisher: Publisher | undefined;
   try {
     // No API check here: during a leader election it times out; ensureStream below waits that out.
     const jsm = await nc.jetstreamManager({ checkAPI: false });
@@ -145,7 +146,7 @@ async function run(path: string, options: ShipOptions, signal: AbortSignal): Pro
       lastWrite = now;
     };
     let lastProgress = Date.now();
-    const publisher = new Publisher(nats, nc.jetstream(), {
+    publisher = new Publisher(nats, nc, {
       subject,
       log: logId,
       onePerMessage,
@@ -203,6 +204,7 @@ async function run(path: string, options: ShipOptions, signal: AbortSignal): Pro
     }
     return result;
   } finally {
+    publisher?.close();
     await nc.close().catch(() => {});
   }
 }
