@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { BinaryLogger, readLog } from '../src/index.js';
 import { pull, ship } from '../src/ship/index.js';
+import { pullCheckpointPath } from '../src/ship/checkpoint.js';
 import { REPO_ROOT, tempDir } from './helpers.js';
 import { SKIP_NO_SERVER, freePort, streamRecords } from './ship/nats-server.js';
 import { serverForSuite, track } from './ship/crash.js';
@@ -73,6 +74,28 @@ describe('ship and pull against a real nats-server', { skip: SKIP_NO_SERVER }, (
       assert.deepEqual(readAll(central), records);
     });
   }
+
+  test('a following puller makes records visible in the central log on its flush timer, long before its next checkpoint', async (t) => {
+    const dir = tempDir(t);
+    const src = join(dir, 'src', 'events.bin');
+    const records = payloads(500, 'vis');
+    writeLog(src, records);
+    await ship(src, { servers: server.url, stream: 'VIS', subject: 'logs.vis', once: true }).done;
+    const central = join(dir, 'central', 'all.bin');
+    // No checkpoint for ten minutes: only the log's own flush timer can show the records.
+    const puller = pull(central, { servers: server.url, stream: 'VIS', checkpointInterval: 600_000 });
+    await waitUntil('the pulled records in the central log', () => existsSync(central) && readAll(central).length === records.length, {
+      state: () => `${existsSync(central) ? readAll(central).length : 0} records`,
+    });
+    assert.deepEqual(readAll(central), records);
+    const checkpoint = (): { streamSeq: number } => JSON.parse(readFileSync(pullCheckpointPath(central, 'VIS', '>'), 'utf8')) as { streamSeq: number };
+    assert.equal(checkpoint().streamSeq, 0, 'the first checkpoint only, written at start');
+    puller.stop();
+    const result = await puller.done;
+    assert.equal(result.records, records.length);
+    assert.equal(checkpoint().streamSeq, result.streamSeq);
+    assert.ok(result.streamSeq > 0);
+  });
 
   test('the shipper follows the log across rollovers until stopped, and resumes where it stopped', async (t) => {
     const dir = tempDir(t);
