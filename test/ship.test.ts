@@ -195,6 +195,18 @@ describe('ship and pull against a real nats-server', { skip: SKIP_NO_SERVER }, (
     assert.match(usage.stderr, /--stream is required/);
   });
 
+  test('binlog pull exits at once with ERR_LOGGER_PATH_IN_USE when the central log is open elsewhere (its connection closed, not left reconnecting)', async (t) => {
+    const dir = tempDir(t);
+    const central = join(dir, 'all.bin');
+    using held = new BinaryLogger(central, { maxFileSize: 4096 });
+    held.write('held');
+    // Following (no --once): the client reconnects forever, so only closing it lets the process end.
+    const r = await runBin(['pull', central, '--server', server.url, '--stream', 'HELD']);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /binlog pull: ERR_LOGGER_PATH_IN_USE/);
+    assert.deepEqual([...readLog(central)], ['held']);
+  });
+
   test('binlog ship and binlog pull without --once follow until SIGTERM and exit 0 with their checkpoints written', async (t) => {
     const dir = tempDir(t);
     const src = join(dir, 'events.bin');

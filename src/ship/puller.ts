@@ -109,7 +109,14 @@ async function run(path: string, options: PullOptions, signal: AbortSignal): Pro
   // that V8 is slow to collect).
   // Every 200 ms, that kept a 3 x W1 backlog's pull at 103-133 MB of RSS;
   // every 1 s, 93 MB (docs/SHIPPING.md, "Memory").
-  const logger = new BinaryLogger(path, { maxFileSize, durability: 'buffered', flushInterval: Math.min(VISIBLE_MS, checkpointInterval) });
+  let logger: BinaryLogger;
+  try {
+    logger = new BinaryLogger(path, { maxFileSize, durability: 'buffered', flushInterval: Math.min(VISIBLE_MS, checkpointInterval) });
+  } catch (err) {
+    // The open connection would keep the process alive (it reconnects when following).
+    await nc.close().catch(() => {});
+    throw err;
+  }
   const result: PullResult = { records: 0, streamSeq: 0 };
   const ckPath = pullCheckpointPath(path, stream, filter);
   try {
