@@ -104,8 +104,18 @@ export class CallerFifo {
   }
 
   #answer(id: number): FifoAnswer {
-    const frame = this.#readFrame();
-    if (typeof frame === 'string') return { kind: 'lost', reason: frame };
+    const whole = this.#readFrame();
+    if (typeof whole === 'string') return { kind: 'lost', reason: whole };
+    try {
+      return this.#parse(id, this.#in.subarray(0, whole));
+    } finally {
+      // Parsed into values: the bytes are done with (no copy per answer).
+      this.#in.copyWithin(0, whole, this.#filled);
+      this.#filled -= whole;
+    }
+  }
+
+  #parse(id: number, frame: Buffer): FifoAnswer {
     const body = frame.subarray(HEADER_BYTES + 1);
     switch (frame[HEADER_BYTES]) {
       case FrameType.ACK:
@@ -127,8 +137,8 @@ export class CallerFifo {
     }
   }
 
-  /** The next whole frame from the reply FIFO (a copy), or why there is none. */
-  #readFrame(): Buffer | string {
+  /** Length of the next whole frame, read to the start of #in; or why there is none. */
+  #readFrame(): number | string {
     for (;;) {
       if (this.#filled >= HEADER_BYTES) {
         const length = readHeader(this.#in, 0);
@@ -139,12 +149,7 @@ export class CallerFifo {
           this.#in.copy(bigger, 0, 0, this.#filled);
           this.#in = bigger;
         }
-        if (this.#filled >= whole) {
-          const frame = Buffer.from(this.#in.subarray(0, whole));
-          this.#in.copyWithin(0, whole, this.#filled);
-          this.#filled -= whole;
-          return frame;
-        }
+        if (this.#filled >= whole) return whole;
       }
       let n: number;
       try {
