@@ -99,3 +99,26 @@ test('a failed subscription fails every message waiting', async () => {
   assert.equal(a.error, err);
   assert.equal(b.error, err);
 });
+
+test('more messages pending than the ring has slots: each ack still settles its own, and a stale or foreign reply settles none', async () => {
+  const f = fakes();
+  const inbox = new AckInbox(f.nats, f.nc, 5000);
+  // 64 slots at first: 200 pending makes it grow twice, with the oldest still unsettled.
+  const entries = Array.from({ length: 200 }, entry);
+  const subjects = entries.map((e) => inbox.track(e));
+  assert.deepEqual([subjects[0], subjects[199]], ['_INBOX.test.0', '_INBOX.test.199']);
+  // Acks in reverse order, each with its own sequence (1000 + id).
+  for (let i = 199; i >= 0; i--) f.reply(subjects[i]!, `{"stream":"S","seq":${1000 + i}}`);
+  assert.deepEqual(entries.map((e) => e.seq), entries.map((_, i) => 1000 + i));
+  // Slot 0 of 256 is free again: an id that maps there, one never tracked, and a non-number settle nothing.
+  const late = entry();
+  const lateSubject = inbox.track(late);
+  assert.equal(lateSubject, '_INBOX.test.200');
+  f.reply('_INBOX.test.456', '{"stream":"S","seq":1}');
+  f.reply('_INBOX.test.x', '{"stream":"S","seq":1}');
+  f.reply('_INBOX.test.0', '{"stream":"S","seq":1}');
+  assert.deepEqual([late.settled, late.seq], [false, 0]);
+  f.reply(lateSubject, '{"stream":"S","seq":2000}');
+  await inbox.wait(late);
+  assert.deepEqual([late.settled, late.seq, late.error], [true, 2000, undefined]);
+});
