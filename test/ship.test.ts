@@ -178,6 +178,20 @@ describe('ship and pull against a real nats-server', { skip: SKIP_NO_SERVER }, (
     assert.match(cli.stderr, /^binlog ship: ERR_SHIP_RECORD_TOO_LARGE: Record at 0:9 .*Raise max_payload/m);
   });
 
+  test('a record over the batch size but under max_payload travels alone in a message its size, and the batches around it keep their size', async (t) => {
+    const dir = tempDir(t);
+    const src = join(dir, 'events.bin');
+    // Batches of at most 4096 body bytes (39 records of 104 bytes framed): 39 + 11 records, the
+    // 200,000-byte record alone, 39 + 11 again, and the 4092-byte one (4096 framed) alone.
+    const small = (i: number): Buffer => Buffer.alloc(100, i);
+    const records = [...Array.from({ length: 50 }, (_, i) => small(i)), Buffer.alloc(200_000, 7), ...Array.from({ length: 50 }, (_, i) => small(50 + i)), Buffer.alloc(4092, 9)];
+    writeLog(src, records, 1 << 24);
+    const r = await ship(src, { servers: server.url, stream: 'ALONE', subject: 'logs.alone', once: true, maxBatchBytes: 4096 }).done;
+    assert.deepEqual([r.records, r.messages], [102, 6]);
+    const inStream = await streamRecords(server.url, 'ALONE');
+    assert.deepEqual([inStream.messages, inStream.payloads], [6, records]);
+  });
+
   test('binlog ship and binlog pull from the command line: exit codes and a byte-exact central log', async (t) => {
     const dir = tempDir(t);
     const src = join(dir, 'events.bin');

@@ -16,7 +16,10 @@ export interface PublisherSettings {
   log: string;
   /** One record per message (bare payload) instead of batches of framed records. */
   onePerMessage: boolean;
-  /** Largest message body in bytes. */
+  /**
+   * A batch closes before a record would take it over this many body bytes.
+   * A record larger than that on its own travels alone, in a message its size.
+   */
   maxBodyBytes: number;
   /** Most messages awaiting their ack. */
   maxInFlight: number;
@@ -117,7 +120,8 @@ export class Publisher {
     const payload = cursor.payload();
     if (this.#s.onePerMessage) this.#body = Buffer.from(payload);
     else {
-      this.#body ??= this.#spare.pop() ?? Buffer.allocUnsafe(this.#s.maxBodyBytes);
+      // A record over the batch size (the caller checked it fits max_payload) gets a buffer of its own, never reused.
+      this.#body ??= size > this.#s.maxBodyBytes ? Buffer.allocUnsafe(size) : (this.#spare.pop() ?? Buffer.allocUnsafe(this.#s.maxBodyBytes));
       this.#body.writeUInt32BE(length, this.#bodyBytes);
       payload.copy(this.#body, this.#bodyBytes + HEADER_BYTES);
     }
@@ -202,7 +206,7 @@ export class Publisher {
     if (head.error !== undefined) throw head.error;
     this.#inFlight.shift();
     this.#inFlightBytes -= head.bytes;
-    if (head.buffer) this.#spare.push(head.buffer);
+    if (head.buffer?.length === this.#s.maxBodyBytes) this.#spare.push(head.buffer);
     this.#s.onAck(head.next, head.seq, head.records);
   }
 }

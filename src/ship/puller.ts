@@ -21,6 +21,7 @@ import { connectNats, type NatsOptions } from './connection.js';
 import { pullCheckpointPath, readCheckpoint, writeCheckpoint, type PullCheckpoint } from './checkpoint.js';
 import { HEADER_ALLOWANCE_BYTES, checkBody, forEachPayload, readMeta } from './framing.js';
 import { retryTransient } from './stream.js';
+import { consumeOrdered } from './consume.js';
 
 export interface PullOptions extends NatsOptions {
   /** Stream to read. Required. */
@@ -153,12 +154,6 @@ async function run(path: string, options: PullOptions, signal: AbortSignal): Pro
         },
       );
     if (once && !(await more())) return result;
-    // A cluster electing a leader answers nothing for a few seconds: wait that out.
-    const consumer = await retryTransient(() => nc.jetstream().consumers.get(stream, {
-      filterSubjects: filter,
-      deliver_policy: nats.DeliverPolicy.StartSequence,
-      opt_start_seq: appliedSeq + 1,
-    }), 60_000);
     // Bounded in bytes, not only messages: 512 messages of 1 MiB asked at
     // once is 512 MiB the server pushes at us; past its max_pending (64 MB)
     // it cuts the connection as a slow consumer and the consumer stalls. A
@@ -167,7 +162,8 @@ async function run(path: string, options: PullOptions, signal: AbortSignal): Pro
     // window is at least four of the largest messages (else it spins on
     // requests too small for the next message).
     const maxBytes = Math.max(pullWindowBytes, 4 * (nc.info!.max_payload + HEADER_ALLOWANCE_BYTES + SUBJECT_ALLOWANCE_BYTES));
-    const messages = await consumer.consume({ max_bytes: maxBytes });
+    // A cluster electing a leader, or with a node down, may not answer at once: consumeOrdered waits that out.
+    const messages = await consumeOrdered(nats, nc, { stream, filter, startSeq: appliedSeq + 1, maxBytes });
     const write = (payload: Buffer): void => void logger.write(payload);
     const onAbort = (): void => void messages.stop();
     signal.addEventListener('abort', onAbort, { once: true });

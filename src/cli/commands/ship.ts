@@ -24,7 +24,7 @@ log, across rollovers, until SIGINT or SIGTERM.
                            subject)
   --one-per-message        one record (its bare payload) per message instead
                            of batches of framed records (much slower)
-  --max-batch BYTES        largest batch (default 1048576, kept under the
+  --max-batch BYTES        largest batch (default 65536, kept under the
                            server's max_payload)
   --replicas N             replicas of a stream it creates (default 1; 3 in a
                            cluster)
