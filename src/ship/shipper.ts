@@ -102,10 +102,10 @@ const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
     signal.addEventListener('abort', done, { once: true });
   });
 
-/** Test hook: SIGKILL this process right after the Nth ack, before its checkpoint write (issue 12, item 5). */
 /** Default largest batch body (maxBatchBytes). */
 const DEFAULT_BATCH_BYTES = 64 << 10;
 
+/** Test hook: SIGKILL this process right after the Nth ack, before its checkpoint write (issue 12, item 5). */
 const KILL_AFTER_ACKS = Number(process.env.BINLOG_SHIP_TEST_KILL_AFTER_ACKS ?? 0);
 
 async function run(path: string, options: ShipOptions, signal: AbortSignal): Promise<ShipResult> {

@@ -24,8 +24,8 @@ log, across rollovers, until SIGINT or SIGTERM.
                            subject)
   --one-per-message        one record (its bare payload) per message instead
                            of batches of framed records (much slower)
-  --max-batch BYTES        largest batch (default 65536, kept under the
-                           server's max_payload)
+  --max-batch BYTES        largest batch (default 65536); a larger record
+                           travels alone, up to the server's max_payload
   --replicas N             replicas of a stream it creates (default 1; 3 in a
                            cluster)
   --duplicate-window MS    duplicate window of a stream it creates (default
