@@ -199,7 +199,7 @@ describe('ship and pull against a real nats-server', { skip: SKIP_NO_SERVER }, (
     writeLog(src, records);
     const shipped = await runBin(['ship', src, '--stream', 'CLI', '--subject', 'logs.cli', '--once'], { NATS_URL: server.url });
     assert.equal(shipped.code, 0, shipped.stderr);
-    assert.match(shipped.stderr, /binlog ship: 400 records in 1 messages acknowledged; next run resumes at \d+:\d+/);
+    assert.match(shipped.stderr, /binlog ship: 400 records in 1 message acknowledged; next run resumes at \d+:\d+/);
     const central = join(dir, 'all.bin');
     const pulled = await runBin(['pull', central, '--server', server.url, '--stream', 'CLI', '--subject', 'logs.>', '--once']);
     assert.equal(pulled.code, 0, pulled.stderr);
@@ -232,7 +232,7 @@ describe('ship and pull against a real nats-server', { skip: SKIP_NO_SERVER }, (
     child.kill('SIGTERM');
     const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
     assert.equal(code, 0, stderr);
-    assert.match(stderr, /50 records in 1 messages acknowledged/);
+    assert.match(stderr, /50 records in 1 message acknowledged/);
     // binlog pull too: SIGTERM stops it cleanly, its checkpoint written, though its logger listens for signals too.
     const central = join(dir, 'central.bin');
     const puller = track(spawn(process.execPath, [BIN, 'pull', central, '--server', server.url, '--stream', 'SIG'], { stdio: ['ignore', 'ignore', 'pipe'] }));

@@ -2,6 +2,7 @@
 import { pull as pullStream } from '../../ship/puller.js';
 import { atLeast, logArg } from '../args.js';
 import { defineCommand, EXIT_OK } from '../command.js';
+import { plural } from '../output.js';
 import { CONNECTION_HELP, CONNECTION_OPTIONS, CONNECTION_SYNOPSIS, STREAM_OPTIONS, connectionFrom, requireStream, untilDoneOrSignal } from '../nats-options.js';
 
 /** `binlog pull`: append a JetStream stream's records to a local log, exactly once. */
@@ -40,7 +41,7 @@ Exit status: 0 pulled (or stopped by a signal), 1 failure, 2 usage error.`,
       maxFileSize: atLeast(values['max-size'], '--max-size', 1),
     });
     const r = await untilDoneOrSignal(puller.done, () => puller.stop());
-    process.stderr.write(`binlog pull: ${r.records} records appended; stream sequence ${r.streamSeq} applied\n`);
+    process.stderr.write(`binlog pull: ${plural(r.records, 'record')} appended; stream sequence ${r.streamSeq} applied\n`);
     return EXIT_OK;
   },
 });

@@ -2,6 +2,7 @@
 import { ship as shipLog } from '../../ship/shipper.js';
 import { atLeast, logArg } from '../args.js';
 import { defineCommand, EXIT_OK, UsageError } from '../command.js';
+import { plural } from '../output.js';
 import { CONNECTION_HELP, CONNECTION_OPTIONS, CONNECTION_SYNOPSIS, STREAM_OPTIONS, connectionFrom, requireStream, untilDoneOrSignal } from '../nats-options.js';
 
 /** `binlog ship`: publish a log's records to a NATS JetStream stream, exactly once. */
@@ -62,7 +63,7 @@ unreachable, credentials refused, record over max_payload, ...), 2 usage.`,
     });
     const r = await untilDoneOrSignal(shipper.done, () => shipper.stop());
     const at = r.position ? `${r.position.seq}:${r.position.offset}` : 'the start';
-    process.stderr.write(`binlog ship: ${r.records} records in ${r.messages} messages acknowledged; next run resumes at ${at}\n`);
+    process.stderr.write(`binlog ship: ${plural(r.records, 'record')} in ${plural(r.messages, 'message')} acknowledged; next run resumes at ${at}\n`);
     return EXIT_OK;
   },
 });
