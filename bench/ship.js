@@ -98,7 +98,9 @@ async function main() {
     if (w1single !== w1) await writeW1(w1single, single);
     await writeW1(w1big, records * 3);
     const rows = [];
+    const raw = [];
     const add = (label, r) => {
+      raw.push({ label, ...r });
       const s = r.ns / 1e9;
       const rate = (v) => (s > 0 ? v : '-');
       rows.push([label, r.records.toLocaleString('en-US'), r.messages.toLocaleString('en-US'), rate(s.toFixed(2)), rate(Math.round(r.records / s).toLocaleString('en-US')), rate(((r.records * 65) / s / 1e6).toFixed(1)), (r.peakRss / 2 ** 20).toFixed(0)]);
@@ -116,11 +118,30 @@ async function main() {
     console.log(line(head));
     console.log(`|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`);
     for (const r of rows) console.log(line(r));
+    console.log(`\n${targets(raw)}`);
   } finally {
     server.kill('SIGTERM');
     await new Promise((r) => server.once('exit', r));
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Issue 12's targets, as far as this run measured them: batched shipping speed, and every shipper's and puller's peak RSS. */
+function targets(raw) {
+  const out = [];
+  const batched = raw.find((r) => r.label.startsWith('ship, batched (') && r.ns > 0);
+  if (batched) {
+    const rate = batched.records / (batched.ns / 1e9);
+    out.push(['ship W1 batched, records/s', Math.round(rate).toLocaleString('en-US'), '>= 100,000', rate >= 100_000 ? 'met' : '**missed**']);
+  }
+  for (const r of raw.filter((x) => x.ns > 0)) {
+    const mb = r.peakRss / 2 ** 20;
+    out.push([`peak RSS: ${r.label}`, `${mb.toFixed(0)} MB`, '< 100 MB', mb < 100 ? 'met' : '**missed**']);
+  }
+  const head = ['target (issue 12)', 'this run', 'goal', ''];
+  const widths = head.map((h, i) => Math.max(h.length, ...out.map((r) => r[i].length)));
+  const line = (cells) => `| ${cells.map((c, i) => (i === 1 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join(' | ')} |`;
+  return [line(head), `|${widths.map((w, i) => (i === 1 ? `${'-'.repeat(w + 1)}:` : `:${'-'.repeat(w + 1)}`)).join('|')}|`, ...out.map(line)].join('\n');
 }
 
 const argv = process.argv.slice(2);
