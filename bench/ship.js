@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { table } from './fmt.js';
 import { ascii61 } from './payloads.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -111,13 +112,8 @@ async function main() {
     add('pull, batched stream', await runChild(['pull', join(dir, 'central', 'all.bin'), url, 'BENCH', '']));
     add('ship, batched, 3x backlog', await runChild(['batched', w1big, url, 'BENCH3', 'bench.backlog']));
     add('pull, batched stream, 3x backlog', await runChild(['pull', join(dir, 'central3', 'all.bin'), url, 'BENCH3', '']));
-    const head = ['W1 (61-byte records)', 'records', 'messages', 's', 'records/s', 'MB/s', 'peak RSS MB'];
-    const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-    const line = (cells) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
     console.log(`node ${process.version}, nats-server ${spawnSync('nats-server', ['--version'], { encoding: 'utf8' }).stdout.trim()}, loopback, file storage`);
-    console.log(line(head));
-    console.log(`|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`);
-    for (const r of rows) console.log(line(r));
+    console.log(table(['W1 (61-byte records)', 'records', 'messages', 's', 'records/s', 'MB/s', 'peak RSS MB'], rows, 'lrrrrrr'));
     console.log(`\n${targets(raw)}`);
   } finally {
     server.kill('SIGTERM');
@@ -138,10 +134,7 @@ function targets(raw) {
     const mb = r.peakRss / 2 ** 20;
     out.push([`peak RSS: ${r.label}`, `${mb.toFixed(0)} MB`, '< 100 MB', mb < 100 ? 'met' : '**missed**']);
   }
-  const head = ['target (issue 12)', 'this run', 'goal', ''];
-  const widths = head.map((h, i) => Math.max(h.length, ...out.map((r) => r[i].length)));
-  const line = (cells) => `| ${cells.map((c, i) => (i === 1 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join(' | ')} |`;
-  return [line(head), `|${widths.map((w, i) => (i === 1 ? `${'-'.repeat(w + 1)}:` : `:${'-'.repeat(w + 1)}`)).join('|')}|`, ...out.map(line)].join('\n');
+  return table(['target (issue 12)', 'this run', 'goal', ''], out, 'lrll');
 }
 
 const argv = process.argv.slice(2);

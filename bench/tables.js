@@ -2,7 +2,7 @@
 // issues 4 and 13, from the rows run.js collected: what RESULTS.md shows.
 
 import { CONTENDERS } from './contenders.js';
-import { fmt, fmtRate, fmtRatio } from './fmt.js';
+import { fmt, fmtRate, fmtRatio, table } from './fmt.js';
 import { latencyTable } from './latency.js';
 
 const MiB = 1024 * 1024;
@@ -16,13 +16,6 @@ function familyBest(rows, family, contenders) {
   return best;
 }
 
-/** A Markdown table, columns padded, `align` one 'l' or 'r' per column. */
-export function table(headers, lines, align) {
-  const widths = headers.map((h, i) => Math.max(h.length, ...lines.map((l) => String(l[i]).length)));
-  const row = (cells) => `| ${cells.map((c, i) => (align[i] === 'r' ? String(c).padStart(widths[i]) : String(c).padEnd(widths[i]))).join(' | ')} |`;
-  const sep = `|${widths.map((w, i) => (align[i] === 'r' ? `${'-'.repeat(w + 1)}:` : `:${'-'.repeat(w + 1)}`)).join('|')}|`;
-  return [row(headers), sep, ...lines.map(row)].join('\n');
-}
 
 /** Half the range of the rounds around the median (a row keeps its rounds' min and max). */
 function spread(r) {

@@ -229,6 +229,7 @@ interface PassSettings {
   once: boolean;
   pollInterval: number;
   signal: AbortSignal;
+  /** Largest body a message may have (the server's max_payload less the header allowance): a record over it cannot be shipped. */
   maxBody: number;
   /** Called when a pass found nothing new: the last acks' checkpoint is written then, not held until the next record (retention waits on it). */
   idle: () => void;

@@ -123,7 +123,7 @@ export class NatsServer {
 }
 
 /** Every record in `stream` on `subject`, in stream order, as the shipper framed them. */
-export async function streamRecords(url: string, stream: string, subject?: string): Promise<{ payloads: Buffer[]; messages: number; logs: string[] }> {
+export async function streamRecords(url: string, stream: string, subject?: string): Promise<{ payloads: Buffer[]; messages: number; logs: string[]; counts: number[] }> {
   const { connect } = await import('nats');
   const { checkBody, forEachPayload, readMeta } = await import('../../src/ship/framing.js');
   // In a cluster that just lost a node, a request may time out while a leader is elected.
@@ -134,17 +134,20 @@ export async function streamRecords(url: string, stream: string, subject?: strin
     const info = await retryTransient(() => jsm.streams.info(stream), 30_000);
     const payloads: Buffer[] = [];
     const logs: string[] = [];
+    /** Records per message, in stream order. */
+    const counts: number[] = [];
     let messages = 0;
     for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
       const m = await retryTransient(() => jsm.streams.getMessage(stream, { seq }), 30_000);
       if (subject && m.subject !== subject) continue;
       const meta = readMeta((n) => m.header.get(n), `message ${seq}`);
       logs.push(meta.log);
+      counts.push(meta.count);
       checkBody(m.data, meta, `message ${seq}`);
       forEachPayload(m.data, meta, 0, (p) => payloads.push(Buffer.from(p)));
       messages++;
     }
-    return { payloads, messages, logs };
+    return { payloads, messages, logs, counts };
   } finally {
     await nc.close();
   }
