@@ -14,16 +14,13 @@
  */
 import type { ConsumerMessages } from 'nats';
 import type { NatsConnection, NatsModule } from './types.js';
-import { retryTransient } from './stream.js';
+import { TRANSIENT_WAIT_MS, retryTransient } from './stream.js';
 
 /** Ms a pull request waits for messages (idle, one small request that often). */
 const PULL_EXPIRES_MS = 2000;
 
 /** Ms the server has to answer a consumer create before a new consumer is asked for. */
 const CONSUMER_API_TIMEOUT_MS = 2000;
-
-/** How long to keep asking for a consumer while the server does not answer. */
-const GIVE_UP_MS = 60_000;
 
 export interface ConsumeSettings {
   stream: string;
@@ -46,5 +43,5 @@ export function consumeOrdered(nats: NatsModule, nc: NatsConnection, s: ConsumeS
     // The client's own field (nats 2.29): how many unanswered creates it retries under one name.
     (consumer as unknown as { maxInitialReset?: number }).maxInitialReset = 0;
     return consumer.consume({ max_bytes: s.maxBytes, expires: PULL_EXPIRES_MS });
-  }, GIVE_UP_MS);
+  }, TRANSIENT_WAIT_MS);
 }

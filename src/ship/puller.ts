@@ -20,7 +20,7 @@ import { BinaryLogger, openCursor, type Position } from '../index.js';
 import { connectNats, type NatsOptions } from './connection.js';
 import { pullCheckpointPath, readCheckpoint, writeCheckpoint, type PullCheckpoint } from './checkpoint.js';
 import { HEADER_ALLOWANCE_BYTES, checkBody, forEachPayload, readMeta } from './framing.js';
-import { retryTransient } from './stream.js';
+import { TRANSIENT_WAIT_MS, retryTransient } from './stream.js';
 import { consumeOrdered } from './consume.js';
 
 export interface PullOptions extends NatsOptions {
@@ -146,7 +146,7 @@ async function run(path: string, options: PullOptions, signal: AbortSignal): Pro
     const jsm = await nc.jetstreamManager({ checkAPI: false });
     /** True if the stream holds a message for the filter after the last one applied. */
     const more = async (): Promise<boolean> =>
-      retryTransient(() => jsm.streams.getMessage(stream, { seq: appliedSeq + 1, next_by_subj: filter } as never), 60_000).then(
+      retryTransient(() => jsm.streams.getMessage(stream, { seq: appliedSeq + 1, next_by_subj: filter } as never), TRANSIENT_WAIT_MS).then(
         () => true,
         (err: unknown) => {
           if ((err as { api_error?: { err_code?: number } }).api_error?.err_code === 10037) return false;

@@ -20,7 +20,7 @@ import { ERR_SHIP_RECORD_TOO_LARGE, codedError } from './errors.js';
 import { HEADER_ALLOWANCE_BYTES, comparePositions, formatPosition } from './framing.js';
 import { Publisher } from './publisher.js';
 import { findResumePoint } from './resume.js';
-import { ensureStream, isTransient, type StreamSettings } from './stream.js';
+import { TRANSIENT_WAIT_MS, ensureStream, isTransient, type StreamSettings } from './stream.js';
 
 export interface ShipOptions extends NatsOptions, StreamSettings {
   /** Stream to publish into; created if missing. Required. */
@@ -121,7 +121,7 @@ async function run(path: string, options: ShipOptions, signal: AbortSignal): Pro
     ackTimeout = 5000,
     pollInterval = 100,
     checkpointInterval = 200,
-    giveUpAfter = 60_000,
+    giveUpAfter = TRANSIENT_WAIT_MS,
   } = options;
   const started = Date.now();
   const { nats, nc } = await connectNats(options, !once);

@@ -48,6 +48,9 @@ export function isTransient(err: unknown): boolean {
   return ['TIMEOUT', '503', 'DISCONNECT', 'CONNECTION_CLOSED', 'CONNECTION_REFUSED', 'CONNECTION_DRAINING'].includes(e.code ?? '');
 }
 
+/** How long shipper and puller wait out a server or cluster that does not answer (a leader election, a dead node), by default. */
+export const TRANSIENT_WAIT_MS = 60_000;
+
 /** Call `fn` until it succeeds or fails for a reason that is not transient, for at most `forMs`. */
 export async function retryTransient<T>(fn: () => Promise<T>, forMs: number): Promise<T> {
   const deadline = Date.now() + forMs;
